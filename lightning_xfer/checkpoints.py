@@ -1,0 +1,35 @@
+"""`--ckpt_path best|last` in a fresh process: find the newest run's checkpoint on disk.
+
+Lightning resolves "best" and "last" only inside the process that ran `fit`. A researcher who runs
+`fit` and then `test` as two commands means the run they just trained, so we look under the
+trainer's `default_root_dir` for the newest `checkpoints/last.ckpt` and, for "best", read the best
+path its `ModelCheckpoint` state recorded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from lightning_xfer.errors import UserError
+
+
+def resolve_checkpoint(alias: str, root: str | Path) -> str:
+    """A concrete checkpoint path for `best` or `last` under `root` (newest run first)."""
+    candidates = sorted(Path(root).glob("**/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime, reverse=True)
+    if not candidates:
+        raise UserError(
+            f"--ckpt_path {alias}: no run under {root} has checkpoints/last.ckpt "
+            "(train with a ModelCheckpoint(save_last=true), or pass a checkpoint file)"
+        )
+    last = candidates[0]
+    if alias == "last":
+        return str(last)
+    state = torch.load(last, map_location="cpu", weights_only=False)
+    for key, callback_state in state.get("callbacks", {}).items():
+        if key.startswith("ModelCheckpoint") and callback_state.get("best_model_path"):
+            best = Path(callback_state["best_model_path"])
+            if best.exists():
+                return str(best)
+    return str(last)

@@ -1,0 +1,70 @@
+"""Sentence(-pair) classification: XNLI, PAWS-X, MNLI, ANLI, QQP, SST-2."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor, nn
+
+from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, segment_ids
+from lightning_xfer.heads import HeadOutput, SequenceClassificationHead
+
+if TYPE_CHECKING:
+    import datasets
+
+    from lightning_xfer.tasks.task import Task
+
+
+class Classification(TaskFamily):
+    """Examples: {id, text, text_pair (or None), label}; predictions: the label name."""
+
+    def build_head(self, task: Task, hidden_size: int, dropout: float, encoder: nn.Module) -> nn.Module:
+        return SequenceClassificationHead(hidden_size, len(task.labels), dropout)
+
+    def featurize(self, examples, task, tokenizer, settings: FeatureSettings, training, cache_file=None):
+        label_ids = {label: i for i, label in enumerate(task.labels)}
+        paired = examples[0]["text_pair"] is not None if len(examples) else False
+
+        def encode(batch: dict[str, list], indices: list[int]) -> dict[str, list]:
+            encoded = tokenizer(
+                batch["text"],
+                batch["text_pair"] if paired else None,
+                truncation="longest_first",
+                max_length=settings.max_length,
+            )
+            return {
+                "input_ids": encoded["input_ids"],
+                "labels": [label_ids[label] for label in batch["label"]],
+                "example_index": indices,
+                **segment_ids(encoded),
+            }
+
+        return examples.map(
+            encode,
+            batched=True,
+            with_indices=True,
+            remove_columns=examples.column_names,
+            cache_file_name=cache_file,
+            load_from_cache_file=cache_file is not None,
+            desc=f"tokenising {task.name}",
+        )
+
+    def collate(self, features: Sequence[dict[str, Any]], tokenizer) -> dict[str, Tensor]:
+        batch = collate_inputs(features, tokenizer.pad_token_id)
+        batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.long)
+        return batch
+
+    def collect(self, batch: dict[str, Tensor], output: HeadOutput) -> dict[str, Tensor]:
+        return {"feature_index": batch["feature_index"].cpu(), "prediction": output.logits.argmax(-1).cpu()}
+
+    def decode(self, task, examples, features, collected, settings) -> dict[str, str]:
+        ids = examples["id"]
+        return {
+            ids[int(index)]: task.labels[int(label)]
+            for index, label in zip(collected["feature_index"], collected["prediction"], strict=True)
+        }
+
+    def references(self, task: Task, examples: datasets.Dataset) -> dict[str, str]:
+        return dict(zip(examples["id"], examples["label"], strict=True))

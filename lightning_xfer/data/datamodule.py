@@ -1,0 +1,191 @@
+"""The DataModule: English training data for every task of a run, and one evaluation set per
+(task, language) so that one `validate` or `test` call scores every language."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+import datasets
+import pytorch_lightning as pl
+from pytorch_lightning.utilities import CombinedLoader
+from torch.utils.data import DataLoader
+
+from lightning_xfer.cache import cache_dir
+from lightning_xfer.data.family import FeatureSettings
+from lightning_xfer.data.sources import cache_key, load_split
+from lightning_xfer.data.task_config import TaskConfig
+from lightning_xfer.encoder.loading import load_tokenizer
+from lightning_xfer.errors import UserError
+from lightning_xfer.tasks import Task, get_task
+
+log = logging.getLogger(__name__)
+FEATURE_VERSION = 1  # bump when feature conversion changes, so cached features are rebuilt
+datasets.disable_progress_bars()
+
+
+@dataclass
+class EvalSet:
+    """One language of one task, ready to evaluate."""
+
+    task: Task
+    config: TaskConfig
+    language: str
+    split: str
+    examples: datasets.Dataset
+    features: datasets.Dataset
+    settings: FeatureSettings
+
+
+class XferDataModule(pl.LightningDataModule):
+    """Features for the tasks of a run; the tokenizer is the encoder's (linked by the CLI)."""
+
+    def __init__(
+        self,
+        tasks: list[TaskConfig],
+        tokenizer: str = "xlm-roberta-base",
+        tokenizer_preset_seed: int = 0,
+        batch_size: int = 32,
+        eval_batch_size: int = 64,
+        doc_stride: int = 128,
+        max_query_length: int = 64,
+        max_answer_length: int = 30,
+        num_workers: int = 0,
+        cache_features: bool = True,
+    ):
+        """
+        Args:
+            tasks: The run's tasks; several train together on one encoder.
+            tokenizer: Encoder name whose tokenizer to use (the CLI copies `model.encoder.name`).
+            tokenizer_preset_seed: Seed of a preset encoder's tokenizer (copied from the encoder).
+            batch_size: Training examples per batch, per task.
+            eval_batch_size: Examples per evaluation batch.
+            doc_stride: Overlap of consecutive windows of long inputs (QA contexts, long sentences).
+            max_query_length: QA questions are cut to this many tokens.
+            max_answer_length: Longest QA answer span considered, in tokens.
+            num_workers: DataLoader worker processes.
+            cache_features: Keep tokenised features on disk (in the cache) between runs.
+        """
+        super().__init__()
+        if not tasks:
+            raise UserError("data.tasks is empty: name at least one task")
+        self.task_configs = list(tasks)
+        self.tasks = [get_task(c.name) for c in self.task_configs]
+        self.tokenizer_name = tokenizer
+        self.tokenizer_preset_seed = tokenizer_preset_seed
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.doc_stride = doc_stride
+        self.max_query_length = max_query_length
+        self.max_answer_length = max_answer_length
+        self.num_workers = num_workers
+        self.cache_features = cache_features
+        self.tokenizer = None
+        self.train_sets: dict[str, datasets.Dataset] = {}
+        self.eval_sets: dict[str, list[EvalSet]] = {}
+
+    def settings(self, task: Task, config: TaskConfig) -> FeatureSettings:
+        return FeatureSettings(
+            max_length=config.max_length or task.max_length,
+            doc_stride=self.doc_stride,
+            max_query_length=self.max_query_length,
+            max_answer_length=self.max_answer_length,
+        )
+
+    def setup(self, stage: str) -> None:
+        if self.tokenizer is None:
+            self.tokenizer = load_tokenizer(self.tokenizer_name, self.tokenizer_preset_seed)
+        if stage == "fit" and not self.train_sets:
+            for task, config in zip(self.tasks, self.task_configs, strict=True):
+                if task.needs_training:
+                    self.train_sets[task.name] = self._features(task, config, "train", "en", training=True)[1]
+            if not self.train_sets:
+                raise UserError("none of the run's tasks has training data; use `validate` or `test`")
+        if stage in ("fit", "validate") and "validation" not in self.eval_sets:
+            self.eval_sets["validation"] = self._eval_sets("validation", fit=stage == "fit")
+        if stage in ("test", "predict") and "test" not in self.eval_sets:
+            self.eval_sets["test"] = self._eval_sets("test", fit=False)
+
+    def _eval_sets(self, split: str, fit: bool) -> list[EvalSet]:
+        sets = []
+        for task, config in zip(self.tasks, self.task_configs, strict=True):
+            if split not in task.splits() and not (config.files and split in config.files):
+                log.info("task %s has no %s split; nothing to evaluate there", task.name, split)
+                continue
+            languages = config.languages or list(task.languages)
+            if fit and config.validation_languages:
+                languages = config.validation_languages
+            for language in languages:
+                examples, features = self._features(task, config, split, language, training=False)
+                sets.append(EvalSet(task, config, language, split, examples, features, self.settings(task, config)))
+        return sets
+
+    def _features(self, task: Task, config: TaskConfig, split: str, language: str, training: bool):
+        if language not in task.languages and split != "train":
+            raise UserError(
+                f"task {task.name} has no language {language!r}; its languages: {', '.join(task.languages)}"
+            )
+        loaded = load_split(task, config, split, language)
+        examples = datasets.Dataset.from_list(loaded.examples)
+        settings = self.settings(task, config)
+        cache_file = None
+        if self.cache_features:
+            key = cache_key(
+                FEATURE_VERSION,
+                task.name,
+                split,
+                language,
+                loaded.source,
+                training,
+                settings,
+                self.tokenizer.name_or_path,
+                len(self.tokenizer),
+                type(task.family).__name__,
+                config.max_train_examples if training else config.max_eval_examples,
+                config.exclude_train_ids_from,
+            )
+            cache_file = str(cache_dir("features") / f"{task.name}-{split}-{language}-{key}.arrow")
+        family = get_task(task.train_from).family if training and task.train_from else task.family
+        features = family.featurize(examples, task, self.tokenizer, settings, training, cache_file)
+        features = features.add_column("feature_index", list(range(len(features))))
+        log.info("%s %s %s: %d examples, %d features", task.name, split, language, len(examples), len(features))
+        return examples, features
+
+    def train_dataloader(self) -> CombinedLoader:
+        loaders = {
+            name: DataLoader(
+                features,
+                batch_size=self.batch_size,
+                shuffle=True,
+                num_workers=self.num_workers,
+                collate_fn=partial(self._family(name).collate, tokenizer=self.tokenizer),
+            )
+            for name, features in self.train_sets.items()
+        }
+        return CombinedLoader(loaders, mode="max_size_cycle")
+
+    def _family(self, name: str):
+        task = get_task(name)
+        return get_task(task.train_from).family if task.train_from else task.family
+
+    def _eval_loaders(self, split: str) -> list[DataLoader]:
+        return [
+            DataLoader(
+                eval_set.features,
+                batch_size=self.eval_batch_size,
+                shuffle=False,
+                num_workers=self.num_workers,
+                collate_fn=partial(eval_set.task.family.collate, tokenizer=self.tokenizer),
+            )
+            for eval_set in self.eval_sets.get(split, [])
+        ]
+
+    def val_dataloader(self) -> list[DataLoader]:
+        return self._eval_loaders("validation")
+
+    def test_dataloader(self) -> list[DataLoader]:
+        return self._eval_loaders("test")
+
+    def predict_dataloader(self) -> list[DataLoader]:
+        return self._eval_loaders("test")

@@ -1,0 +1,161 @@
+"""The interface every task family implements: features, batches, heads, decoding.
+
+A family (classification, tagging, span QA, multiple choice, retrieval, masked LM) owns the
+steps between a task's examples and its predictions; a task in the catalogue names its family
+by importing its class. Evaluation is split in two so it stays correct under data parallelism:
+`collect` turns one batch's head output into small CPU tensors keyed by feature index (these
+can be gathered across processes and de-duplicated), and `decode` turns all of them into one
+prediction per example id, in the form the official scorer reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor, nn
+from transformers import PreTrainedTokenizerBase
+
+from lightning_xfer.heads.output import HeadOutput
+
+if TYPE_CHECKING:
+    import datasets
+
+    from lightning_xfer.tasks.task import Task
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """Tokenisation settings of one task in one run."""
+
+    max_length: int = 128
+    """Tokens per input, special tokens included (XTREME: 128; QA: 384)."""
+    doc_stride: int = 128
+    """Overlap, in tokens, between consecutive windows of a long input (QA contexts, long sentences)."""
+    max_query_length: int = 64
+    """QA questions are cut to this many tokens, as the SQuAD recipe does."""
+    max_answer_length: int = 30
+    """Longest answer span, in tokens, that QA decoding considers."""
+    n_best: int = 20
+    """Start and end candidates per window that QA decoding combines."""
+
+
+class TaskFamily:
+    """Base class of the task families; subclasses override what differs."""
+
+    def build_head(self, task: Task, hidden_size: int, dropout: float, encoder: nn.Module) -> nn.Module:
+        raise NotImplementedError
+
+    def featurize(
+        self,
+        examples: datasets.Dataset,
+        task: Task,
+        tokenizer: PreTrainedTokenizerBase,
+        settings: FeatureSettings,
+        training: bool,
+        cache_file: str | None = None,
+    ) -> datasets.Dataset:
+        """Model inputs for `examples`; each feature keeps `example_index` into `examples`.
+
+        The data module adds `feature_index` (the feature's row) afterwards, for every family.
+        """
+        raise NotImplementedError
+
+    def collate(self, features: Sequence[dict[str, Any]], tokenizer: PreTrainedTokenizerBase) -> dict[str, Tensor]:
+        """A batch, padded to its own longest input (never to `max_length`)."""
+        raise NotImplementedError
+
+    def collect(self, batch: dict[str, Tensor], output: HeadOutput) -> dict[str, Tensor]:
+        """The part of a batch's output that decoding needs, on the CPU, keyed by `feature_index`."""
+        raise NotImplementedError
+
+    def decode(
+        self,
+        task: Task,
+        examples: datasets.Dataset,
+        features: datasets.Dataset,
+        collected: dict[str, Tensor],
+        settings: FeatureSettings,
+    ) -> dict[str, Any]:
+        """One prediction per example id, as the benchmark's submission format holds it."""
+        raise NotImplementedError
+
+    def references(self, task: Task, examples: datasets.Dataset) -> dict[str, Any]:
+        """The gold answer per example id, as the official scorer reads it."""
+        raise NotImplementedError
+
+
+def pad_sequences(sequences: Sequence[Sequence[int]], value: int, multiple_of: int | None = None) -> Tensor:
+    """Right-pad integer lists to the longest one (rounded up to `multiple_of`)."""
+    length = max(len(s) for s in sequences)
+    if multiple_of:
+        length = -(-length // multiple_of) * multiple_of
+    out = torch.full((len(sequences), length), value, dtype=torch.long)
+    for row, sequence in enumerate(sequences):
+        out[row, : len(sequence)] = torch.as_tensor(sequence, dtype=torch.long)
+    return out
+
+
+def collate_inputs(features: Sequence[dict[str, Any]], pad_token_id: int) -> dict[str, Tensor]:
+    """input_ids/attention_mask (and BERT's token_type_ids) padded per batch, plus feature indices."""
+    batch = {
+        "input_ids": pad_sequences([f["input_ids"] for f in features], pad_token_id),
+        "attention_mask": pad_sequences([[1] * len(f["input_ids"]) for f in features], 0),
+        "feature_index": torch.tensor([f["feature_index"] for f in features], dtype=torch.long),
+    }
+    if "token_type_ids" in features[0]:
+        batch["token_type_ids"] = pad_sequences([f["token_type_ids"] for f in features], 0)
+    return batch
+
+
+def segment_ids(encoded) -> dict[str, list]:
+    """BERT-style token_type_ids when the tokenizer makes them and they are not all zero.
+
+    XLM-R has a single segment type; mBERT marks the second text of a pair with 1.
+    """
+    types = encoded.get("token_type_ids")
+    if types is None or not any(any(t) for t in types):
+        return {}
+    return {"token_type_ids": types}
+
+
+def merge_collected(parts: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+    """Concatenate per-batch collections and keep the first row of every feature index.
+
+    Distributed samplers repeat a few features to even out the ranks; de-duplicating by index
+    scores every example exactly once.
+    """
+    if not parts:
+        return {}
+    merged = {key: _concat([p[key] for p in parts]) for key in parts[0]}
+    order = merged["feature_index"]
+    unique, first = _first_occurrence(order)
+    return {key: value[first] for key, value in merged.items()} if len(unique) != len(order) else merged
+
+
+def _concat(tensors: list[Tensor]) -> Tensor:
+    if tensors[0].dim() < 2:
+        return torch.cat(tensors)
+    width = max(t.shape[1] for t in tensors)  # [rows, columns] parts of different widths
+    return torch.cat([torch.nn.functional.pad(t, (0, width - t.shape[1]), value=-1) for t in tensors])
+
+
+def _first_occurrence(values: Tensor) -> tuple[Tensor, Tensor]:
+    unique, inverse = torch.unique(values, return_inverse=True)
+    positions = torch.arange(len(values))
+    first = torch.full((len(unique),), len(values), dtype=torch.long).scatter_reduce(0, inverse, positions, "amin")
+    return unique, first
+
+
+def special_tokens_around(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[int]]:
+    """The special token ids the tokenizer puts before and after a single sequence.
+
+    (`<s>` and `</s>` for XLM-R, `[CLS]` and `[SEP]` for BERT, nothing for most decoder-only
+    models), found by asking the tokenizer rather than assuming one model family.
+    """
+    probe = -12345
+    built = tokenizer.build_inputs_with_special_tokens([probe])
+    at = built.index(probe)
+    return built[:at], built[at + 1 :]

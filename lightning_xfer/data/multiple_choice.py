@@ -1,0 +1,75 @@
+"""Multiple choice: HellaSwag, CommonsenseQA, Cosmos QA, COPA/XCOPA, SIQA.
+
+Each choice is paired with the context (and question), `<s> context question </s></s> choice </s>`,
+and scored; the readers put every dataset into that shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from lightning_xfer.data.family import FeatureSettings, TaskFamily, pad_sequences
+from lightning_xfer.errors import UserError
+from lightning_xfer.heads import HeadOutput, MultipleChoiceHead
+
+
+class MultipleChoice(TaskFamily):
+    """Examples: {id, context, question, choices, label (int)}; predictions: the choice index."""
+
+    def build_head(self, task, hidden_size: int, dropout: float, encoder: nn.Module) -> nn.Module:
+        return MultipleChoiceHead(hidden_size, dropout)
+
+    def featurize(self, examples, task, tokenizer, settings: FeatureSettings, training, cache_file=None):
+        def encode(batch: dict[str, list], indices: list[int]) -> dict[str, list]:
+            firsts, seconds = [], []
+            for context, question, choices in zip(batch["context"], batch["question"], batch["choices"], strict=True):
+                first = f"{context} {question}".strip() if question else context
+                firsts.extend([first] * len(choices))
+                seconds.extend(choices)
+            encoded = tokenizer(firsts, seconds, truncation="longest_first", max_length=settings.max_length)
+            grouped, at = [], 0
+            for choices in batch["choices"]:
+                grouped.append(encoded["input_ids"][at : at + len(choices)])
+                at += len(choices)
+            return {"input_ids": grouped, "labels": batch["label"], "example_index": indices}
+
+        return examples.map(
+            encode,
+            batched=True,
+            with_indices=True,
+            remove_columns=examples.column_names,
+            cache_file_name=cache_file,
+            load_from_cache_file=cache_file is not None,
+            desc=f"tokenising {task.name}",
+        )
+
+    def collate(self, features: Sequence[dict[str, Any]], tokenizer) -> dict[str, Tensor]:
+        counts = {len(f["input_ids"]) for f in features}
+        if len(counts) != 1:
+            raise UserError(f"examples with different numbers of choices {sorted(counts)} in one task")
+        flat = [ids for f in features for ids in f["input_ids"]]
+        return {
+            "input_ids": pad_sequences(flat, tokenizer.pad_token_id),
+            "attention_mask": pad_sequences([[1] * len(ids) for ids in flat], 0),
+            "labels": torch.tensor([f["labels"] for f in features], dtype=torch.long),
+            "num_choices": torch.tensor(counts.pop()),
+            "feature_index": torch.tensor([f["feature_index"] for f in features], dtype=torch.long),
+        }
+
+    def collect(self, batch: dict[str, Tensor], output: HeadOutput) -> dict[str, Tensor]:
+        return {"feature_index": batch["feature_index"].cpu(), "prediction": output.logits.argmax(-1).cpu()}
+
+    def decode(self, task, examples, features, collected, settings) -> dict[str, int]:
+        ids = examples["id"]
+        example_index = features["example_index"]
+        return {
+            ids[example_index[int(f)]]: int(p)
+            for f, p in zip(collected["feature_index"], collected["prediction"], strict=True)
+        }
+
+    def references(self, task, examples) -> dict[str, int]:
+        return dict(zip(examples["id"], examples["label"], strict=True))

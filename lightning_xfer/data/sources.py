@@ -1,0 +1,181 @@
+"""Load a task's examples for one split and language, from local files, the hub, or a generator.
+
+Everything a user can get wrong here (a missing file, a label outside the task's label set, an
+empty split, a language the task does not have) raises a `UserError` that names the file or key.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import logging
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from lightning_xfer.cache import cache_dir
+from lightning_xfer.data.readers.squad_json import read_squad_json
+from lightning_xfer.data.task_config import TaskConfig
+from lightning_xfer.errors import UserError
+from lightning_xfer.languages import template_fields
+from lightning_xfer.tasks import Task, get_task
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadedSplit:
+    """Examples of one (task, split, language) and a description of where they came from."""
+
+    examples: list[dict]
+    source: str
+    """Files or hub id they were read from; part of the feature cache key."""
+
+
+def data_directory(task: Task, config: TaskConfig) -> Path | None:
+    """The task's data directory; generated tasks get theirs written on first use."""
+    if config.data_dir:
+        return Path(config.data_dir).expanduser()
+    from lightning_xfer.tasks.synthetic import GENERATORS
+
+    if task.name in GENERATORS:
+        directory = cache_dir("data", task.name)
+        if not any(directory.glob("*.tsv")):
+            GENERATORS[task.name](directory)
+        return directory
+    return None
+
+
+def load_split(task: Task, config: TaskConfig, split: str, language: str) -> LoadedSplit:
+    """Examples of `task` for `split` in `language`, checked against the task's labels."""
+    if split == "train":
+        loaded = _load_train(task, config, language)
+    else:
+        loaded = _load_local_or_hub(task, config, split, language)
+    if not loaded.examples:
+        raise UserError(f"task {task.name}: the {split} split for {language!r} is empty ({loaded.source})")
+    _apply_labels(get_task(task.train_from) if split == "train" and task.train_from else task, loaded)
+    for number, example in enumerate(loaded.examples):
+        example.setdefault("id", f"{task.name}-{split}-{language}-{number}")
+    if split == "train":
+        loaded.examples = _exclude(loaded.examples, config.exclude_train_ids_from)
+        loaded.examples = _sample(loaded.examples, config.max_train_examples)
+    elif config.max_eval_examples:
+        loaded.examples = loaded.examples[: config.max_eval_examples]
+    return loaded
+
+
+def _load_train(task: Task, config: TaskConfig, language: str) -> LoadedSplit:
+    trainer = get_task(task.train_from) if task.train_from else task
+    if config.train_file:
+        path = Path(config.train_file).expanduser()
+        if not path.is_absolute() and config.data_dir:
+            path = Path(config.data_dir).expanduser() / path
+        if trainer.local is None:
+            raise UserError(f"task {trainer.name} has no local file reader; remove train_file to use the hub")
+        return _read([path], trainer, language)
+    if trainer is task:
+        return _load_local_or_hub(task, config, "train", language)
+    if trainer.hub is None:
+        raise UserError(f"task {task.name} trains on {trainer.name}; set train_file to {trainer.name}'s training file")
+    return _read_hub(trainer, "train", language)
+
+
+def _load_local_or_hub(task: Task, config: TaskConfig, split: str, language: str) -> LoadedSplit:
+    directory = data_directory(task, config)
+    if directory is not None:
+        layout = dict(task.local.files if task.local else {})
+        layout.update(config.files or {})
+        if split not in layout:
+            raise UserError(f"task {task.name} has no {split!r} file in its layout {layout}; add one under `files:`")
+        if task.local is None:
+            raise UserError(f"task {task.name} has no local file reader; remove data_dir to use the hub")
+        pattern = str(directory / layout[split].format(**template_fields(language)))
+        paths = sorted(Path(p) for p in glob.glob(pattern)) if glob.has_magic(pattern) else [Path(pattern)]
+        missing = [str(p) for p in paths if not p.exists()] or ([] if paths else [pattern])
+        if missing:
+            raise UserError(
+                f"task {task.name}: no {split} data for {language!r}: {missing[0]} does not exist "
+                f"(set `languages:` to the languages you have, or `files:` to your file names)"
+            )
+        return _read(paths, task, language)
+    if task.hub is None:
+        raise UserError(f"task {task.name} is not on the Hugging Face hub; set data_dir to its files")
+    return _read_hub(task, split, language)
+
+
+def _read(paths: list[Path], task: Task, language: str) -> LoadedSplit:
+    examples = []
+    for path in paths:
+        examples.extend(task.local.reader(path, language))
+    identity = [f"{p.resolve()}:{_file_identity(p)}" for p in paths]
+    return LoadedSplit(examples, ";".join(identity))
+
+
+def _file_identity(path: Path) -> str:
+    if path.is_dir():
+        return ",".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(path.iterdir()))
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _read_hub(task: Task, split: str, language: str) -> LoadedSplit:
+    import datasets
+
+    hub = task.hub
+    if split not in hub.splits:
+        raise UserError(f"task {task.name} has no {split!r} split on the hub (it has {sorted(hub.splits)})")
+    config = hub.config.format(**template_fields(language)) if hub.config else None
+    try:
+        table = datasets.load_dataset(hub.path, config, split=hub.splits[split])
+    except Exception as error:  # the hub raises many types; all mean "not available here"
+        raise UserError(
+            f"task {task.name}: cannot load {hub.path} config {config!r} split {hub.splits[split]!r} from the "
+            f"Hugging Face hub ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
+            "offline, set data_dir to the task's files"
+        ) from None
+    examples = [e for e in (hub.convert(row, language) for row in table) if e is not None]
+    return LoadedSplit(examples, f"hub:{hub.path}:{config}:{hub.splits[split]}:{table._fingerprint}")
+
+
+def _apply_labels(task: Task, loaded: LoadedSplit) -> None:
+    if not task.labels:
+        return
+    allowed = set(task.labels)
+    for example in loaded.examples:
+        if "tags" in example:
+            example["tags"] = [task.label_aliases.get(t, t) for t in example["tags"]]
+            bad = [t for t in example["tags"] if t not in allowed]
+        elif "label" in example:
+            example["label"] = task.label_aliases.get(example["label"], example["label"])
+            bad = [] if example["label"] in allowed else [example["label"]]
+        else:
+            bad = []
+        if bad:
+            where = f"line {example['line']}" if "line" in example else f"example {example.get('id')}"
+            raise UserError(
+                f"{loaded.source.split(':')[0]}, {where}: label {bad[0]!r} is not one of {list(task.labels)} "
+                f"(task {task.name})"
+            )
+
+
+def _exclude(examples: list[dict], files: list[str]) -> list[dict]:
+    if not files:
+        return examples
+    excluded_ids = {e["id"] for path in files for e in read_squad_json(Path(path).expanduser())}
+    excluded_contexts = {e["context"] for e in examples if e["id"] in excluded_ids}
+    kept = [e for e in examples if e["id"] not in excluded_ids and e.get("context") not in excluded_contexts]
+    log.info("excluded %d training examples that overlap %s", len(examples) - len(kept), files)
+    return kept
+
+
+def _sample(examples: list[dict], limit: int | None) -> list[dict]:
+    if limit is None or limit >= len(examples):
+        return examples
+    chosen = sorted(random.Random(0).sample(range(len(examples)), limit))
+    return [examples[i] for i in chosen]
+
+
+def cache_key(*parts: object) -> str:
+    """A short stable hash of everything that determines a cached feature file."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]

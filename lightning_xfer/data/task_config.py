@@ -1,0 +1,40 @@
+"""How a run uses one task: where its data is and which languages to evaluate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TaskConfig:
+    """One task of a run, as written under `data.tasks` (and copied to `model.tasks`) in a config."""
+
+    name: str
+    """Catalogue name of the task (`python -m lightning_xfer tasks` lists them)."""
+    data_dir: str | None = None
+    """Directory with the task's original files; None reads the Hugging Face hub (generated tasks
+    are written to the cache instead)."""
+    files: dict[str, str] | None = None
+    """Split (`train`, `validation`, `test`) -> file name under `data_dir`, replacing the catalogue's
+    layout. May use {lang}, {lang3}, {language}, {Language} and glob patterns (matches are joined,
+    e.g. all UD treebanks of a language)."""
+    train_file: str | None = None
+    """The English training file (absolute, or relative to `data_dir`). Needed when the task trains
+    on another task's data (XQuAD on SQuAD, XNLI on MNLI) that is not on the hub for you."""
+    languages: list[str] | None = None
+    """Languages to evaluate in `validate`/`test`; None means every language of the task."""
+    validation_languages: list[str] | None = None
+    """Languages validated during `fit` (model selection); None means `languages`. XTREME selects on
+    English dev data: [en]."""
+    max_length: int | None = None
+    """Tokens per input; None takes the catalogue's (128, or 384 for QA)."""
+    max_train_examples: int | None = None
+    """Train on a seeded random sample of this many examples (None: all)."""
+    max_eval_examples: int | None = None
+    """Evaluate each language on the first this-many examples (None: all). For smoke runs only."""
+    exclude_train_ids_from: list[str] = field(default_factory=list)
+    """SQuAD-format files whose question ids, and every question on those ids' paragraphs, are
+    dropped from training. XQuAD is 1,190 questions of SQuAD v1.1 dev: list the XQuAD file here
+    when training on that dev file."""
+    loss_weight: float = 1.0
+    """Weight of this task's loss when several tasks train together."""

@@ -1,0 +1,77 @@
+"""Turn an `EncoderSpec` into a Hugging Face encoder and its tokenizer.
+
+Names resolve in this order: an offline preset, a prepared stand-in, a local directory, then the
+Hugging Face hub. Everything after resolution is plain `AutoModel`/`AutoTokenizer`, so a hub
+model, a preset and an exported intermediate-task encoder load through the same code.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import torch
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers.utils import logging as hf_logging
+
+from lightning_xfer.encoder.spec import EncoderSpec
+from lightning_xfer.errors import UserError
+
+hf_logging.disable_progress_bar()
+
+
+def resolve_encoder(name: str, preset_seed: int = 0) -> str:
+    """The hub id or local directory that `from_pretrained` should read for `name`."""
+    from lightning_xfer.encoder import multilingual_e5_small, presets
+
+    if name in presets.PRESETS:
+        return str(presets.preset_directory(name, preset_seed))
+    if name == multilingual_e5_small.NAME:
+        return str(multilingual_e5_small.prepared_directory())
+    return name
+
+
+def load_tokenizer(name: str, preset_seed: int = 0, revision: str | None = None) -> PreTrainedTokenizerBase:
+    """The encoder's fast tokenizer (offsets and word ids need a fast one)."""
+    source = resolve_encoder(name, preset_seed)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, revision=revision)
+    except (OSError, ValueError) as error:
+        raise _not_loadable(name, source, error) from error
+    if not tokenizer.is_fast:
+        raise UserError(f"encoder {name!r} has no fast tokenizer; span QA offsets and word alignment need one")
+    return tokenizer
+
+
+def load_encoder(spec: EncoderSpec) -> PreTrainedModel:
+    """The pretrained encoder body (no task head, no pooler) as `spec` describes it."""
+    source = resolve_encoder(spec.name, spec.preset_seed)
+    try:
+        config = AutoConfig.from_pretrained(source, revision=spec.revision)
+    except (OSError, ValueError) as error:
+        raise _not_loadable(spec.name, source, error) from error
+    kwargs = {"revision": spec.revision}
+    if spec.dtype is not None:
+        kwargs["dtype"] = getattr(torch, spec.dtype)
+    model_class = AutoModel._model_mapping[type(config)]
+    if "add_pooling_layer" in inspect.signature(model_class.__init__).parameters:
+        kwargs["add_pooling_layer"] = False  # heads pool for themselves; the pooler is unused weight
+    if spec.attn_implementation is not None and getattr(model_class, "_supports_sdpa", False):
+        kwargs["attn_implementation"] = spec.attn_implementation
+    model = AutoModel.from_pretrained(source, config=config, **kwargs)
+    if spec.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if spec.freeze_embeddings:
+        model.get_input_embeddings().requires_grad_(False)
+    return model
+
+
+def _not_loadable(name: str, source: str, error: Exception) -> UserError:
+    if Path(source).exists():
+        return UserError(f"encoder directory {source} cannot be loaded: {error}")
+    return UserError(
+        f"cannot load encoder {name!r}: it is not a local directory, not an offline preset "
+        f"(tiny, small, multilingual-e5-small), and the Hugging Face hub did not provide it "
+        f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}). "
+        "Check the name, or download it where the hub is reachable and pass the directory."
+    )

@@ -1,0 +1,31 @@
+"""What a run says about its encoder: a plain dataclass that LightningCLI reads from YAML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass
+class EncoderSpec:
+    """The shared encoder of a run; every task head reads its hidden states."""
+
+    name: str = "xlm-roberta-base"
+    """Hub name (`xlm-roberta-large`, `facebook/xlm-roberta-xl`, ...), a local `save_pretrained`
+    directory (e.g. the `encoder/` an intermediate-task run exports), or an offline preset:
+    `tiny`, `small` (random weights, for tests) or `multilingual-e5-small` (pretrained stand-in,
+    after `python -m lightning_xfer encoders prepare multilingual-e5-small`)."""
+    preset_seed: int = 0
+    """Seed of the random weights and tokenizer of the `tiny`/`small` presets."""
+    dtype: Literal["float32", "bfloat16", "float16"] | None = None
+    """Weight dtype to load; None keeps float32 (use the trainer's `precision` for mixed precision)."""
+    attn_implementation: Literal["sdpa", "eager", "flash_attention_2"] | None = "sdpa"
+    """Attention kernel; SDPA where the architecture supports it, else the model's default."""
+    gradient_checkpointing: bool = False
+    """Recompute activations in the backward pass: less memory for large encoders, ~30% slower."""
+    hidden_layer: int = -1
+    """Which hidden layer the heads read (-1 = last; 0 = embeddings; k = output of layer k)."""
+    freeze_embeddings: bool = False
+    """Keep the (large, 250k x hidden) embedding matrix fixed; saves memory and CPU time."""
+    revision: str | None = None
+    """Hub revision (branch, tag or commit) to pin."""

@@ -1,0 +1,41 @@
+"""Errors a user can fix, kept apart from bugs.
+
+A `UserError` carries a message that names the file, line or key at fault and what was expected.
+The command-line entry point prints it in one line instead of a traceback; anything else is a
+bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class UserError(Exception):
+    """A mistake in a config, a command line or an input file, with the fix in its message."""
+
+
+class DataFormatError(UserError):
+    """A data file that does not have the format its reader expects."""
+
+    def __init__(self, path: str | Path, line: int | None, problem: str, expected: str):
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: {problem}; expected {expected}")
+        self.path = str(path)
+        self.line = line
+
+
+def unknown_name(kind: str, name: str, known: Iterable[str], hint: str = "") -> UserError:
+    """An error for a name that is not in a known set, naming the closest matches."""
+    known = sorted(set(known))
+    close = difflib.get_close_matches(name, known, n=4, cutoff=0.5)
+    message = f"unknown {kind} {name!r}"
+    if close:
+        message += f"; did you mean {', '.join(repr(c) for c in close)}?"
+    else:
+        shown = ", ".join(known[:40]) + (", ..." if len(known) > 40 else "")
+        message += f"; known: {shown}"
+    if hint:
+        message += f" ({hint})"
+    return UserError(message)

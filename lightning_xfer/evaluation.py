@@ -1,0 +1,63 @@
+"""Score one evaluation set: decode the collected outputs and apply the task's official metric."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from torch import Tensor
+
+if TYPE_CHECKING:
+    from lightning_xfer.data.datamodule import EvalSet
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Score:
+    """One (stage, task, language, metric) value, with how many examples it covers."""
+
+    stage: str
+    task: str
+    language: str
+    metric: str
+    value: float
+    examples: int
+
+    @property
+    def key(self) -> str:
+        """The logged name: `{stage}/{task}/{metric}/{language}`."""
+        return f"{self.stage}/{self.task}/{self.metric}/{self.language}"
+
+
+def score_eval_set(eval_set: EvalSet, collected: dict[str, Tensor], stage: str) -> tuple[list[Score], dict[str, Any]]:
+    """Scores and per-example predictions of one (task, language).
+
+    When only part of the set was evaluated (`limit_val_batches`, `limit_test_batches`), the score
+    covers the examples that were, and a warning says how many of how many.
+    """
+    task = eval_set.task
+    family = task.family
+    stage_name = "val" if stage == "validate" else stage
+    if not collected:
+        log.warning("%s/%s/%s: no batches were evaluated", stage_name, task.name, eval_set.language)
+        return [], {}
+    predictions = family.decode(task, eval_set.examples, eval_set.features, collected, eval_set.settings)
+    references = family.references(task, eval_set.examples)
+    if len(predictions) < len(references):
+        log.warning(
+            "%s/%s/%s: scored on the %d of %d examples that were evaluated",
+            stage_name,
+            task.name,
+            eval_set.language,
+            len(predictions),
+            len(references),
+        )
+        references = {key: value for key, value in references.items() if key in predictions}
+    values = task.metric(predictions, references, eval_set.language)
+    scores = [
+        Score(stage_name, task.name, eval_set.language, metric, value, len(references))
+        for metric, value in values.items()
+    ]
+    return scores, predictions

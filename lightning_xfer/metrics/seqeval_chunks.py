@@ -1,0 +1,71 @@
+"""Chunk-level F1, precision and recall with the semantics of `seqeval` 0.0.x (default mode).
+
+This is what XTREME's scorer ran for PAN-X and UD-POS. A tag's first character is read as its
+position (B, I, E, S, O) and the text after its last `-` as its type; sentences are joined with
+`O` between them. So IOB2 tags give entity spans (an `I-` after `O` opens a span), and a UPOS tag
+is a "chunk type" whose runs of identical tags merge into one chunk, while tags starting with `S`
+(SCONJ, SYM) are single-token chunks. seqeval 1.x and plain token accuracy give different numbers
+for POS; this module reproduces the published ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from lightning_xfer.errors import UserError
+from lightning_xfer.metrics._common import aligned
+
+
+def _ends(previous_tag: str, tag: str, previous_type: str, type_: str) -> bool:
+    if previous_tag in ("E", "S"):
+        return True
+    if previous_tag in ("B", "I") and tag in ("B", "S", "O"):
+        return True
+    return previous_tag not in ("O", ".") and previous_type != type_
+
+
+def _starts(previous_tag: str, tag: str, previous_type: str, type_: str) -> bool:
+    if tag in ("B", "S"):
+        return True
+    if tag in ("E", "I") and previous_tag in ("E", "S", "O"):
+        return True
+    return tag not in ("O", ".") and previous_type != type_
+
+
+def chunks(sentences: Sequence[Sequence[str]]) -> set[tuple[str, int, int]]:
+    """(type, first, last) of every chunk, positions counted over the joined sentences."""
+    flat = [tag for sentence in sentences for tag in [*sentence, "O"]]
+    found = set()
+    previous_tag, previous_type, begin = "O", "", 0
+    for i, label in enumerate([*flat, "O"]):
+        tag, type_ = label[:1], label.split("-")[-1]
+        if _ends(previous_tag, tag, previous_type, type_):
+            found.add((previous_type, begin, i - 1))
+        if _starts(previous_tag, tag, previous_type, type_):
+            begin = i
+        previous_tag, previous_type = tag, type_
+    return found
+
+
+def chunk_scores(
+    predictions: Mapping[str, Sequence[str]], references: Mapping[str, Sequence[str]], language: str = ""
+) -> dict[str, float]:
+    """{"f1", "precision", "recall"} over chunks, x100, plus token-level "token_accuracy"."""
+    ids = aligned(predictions, references)
+    for key in ids:
+        if len(predictions[key]) != len(references[key]):
+            raise UserError(f"example {key}: {len(predictions[key])} predicted tags for {len(references[key])} tokens")
+    gold = chunks([references[k] for k in ids])
+    predicted = chunks([predictions[k] for k in ids])
+    correct = len(gold & predicted)
+    precision = correct / len(predicted) if predicted else 0.0
+    recall = correct / len(gold) if gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    tokens = sum(len(references[k]) for k in ids)
+    right = sum(p == g for k in ids for p, g in zip(predictions[k], references[k], strict=True))
+    return {
+        "f1": 100.0 * f1,
+        "precision": 100.0 * precision,
+        "recall": 100.0 * recall,
+        "token_accuracy": 100.0 * right / tokens if tokens else 0.0,
+    }

@@ -1,0 +1,59 @@
+"""SQuAD v1.1 exact match and F1, the scorer XTREME uses for XQuAD and TyDiQA-GoldP.
+
+Answers are normalised the SQuAD way for every language: lower-cased, ASCII punctuation and the
+English articles a/an/the removed, whitespace collapsed; F1 counts overlapping whitespace tokens.
+Each prediction is scored against its best-matching gold answer.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+
+from lightning_xfer.metrics._common import aligned
+
+_PUNCTUATION = frozenset(string.punctuation)
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD v1.1 normalisation."""
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def token_f1(prediction_tokens: Sequence[str], gold_tokens: Sequence[str]) -> float:
+    """Harmonic mean of token precision and recall (0 when nothing overlaps)."""
+    common = Counter(prediction_tokens) & Counter(gold_tokens)
+    overlap = sum(common.values())
+    if overlap == 0:
+        return 0.0
+    precision = overlap / len(prediction_tokens)
+    recall = overlap / len(gold_tokens)
+    return 2 * precision * recall / (precision + recall)
+
+
+def span_scores(
+    predictions: Mapping[str, str],
+    references: Mapping[str, Sequence[str]],
+    normalize: Callable[[str], str],
+    tokenize: Callable[[str], list[str]] = str.split,
+) -> dict[str, float]:
+    """Mean over questions of the best EM and F1 against any gold answer, x100."""
+    ids = aligned(predictions, references)
+    exact = f1 = 0.0
+    for key in ids:
+        prediction = normalize(predictions[key])
+        golds = [normalize(g) for g in references[key]] or [""]
+        exact += max(float(prediction == gold) for gold in golds)
+        f1 += max(token_f1(tokenize(prediction), tokenize(gold)) for gold in golds)
+    return {"exact_match": 100.0 * exact / len(ids), "f1": 100.0 * f1 / len(ids)}
+
+
+def squad_scores(
+    predictions: Mapping[str, str], references: Mapping[str, Sequence[str]], language: str = ""
+) -> dict[str, float]:
+    """{"exact_match", "f1"} with SQuAD v1.1 normalisation, whatever the language."""
+    return span_scores(predictions, references, normalize_answer)

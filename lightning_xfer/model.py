@@ -1,0 +1,186 @@
+"""The LightningModule: one shared encoder, one head per task, per-language evaluation.
+
+The encoder and heads are built in `configure_model`, so a sharded strategy (DeepSpeed ZeRO-3,
+FSDP) can construct them already partitioned. Heads live in a `ModuleDict` keyed by task name,
+so any set of tasks trains together, and an encoder trained here can start another run with
+fresh heads (`encoder.name` = an exported `encoder/` folder, or `init_encoder_from` = a checkpoint).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor, nn
+from transformers import get_linear_schedule_with_warmup
+
+from lightning_xfer.data.family import merge_collected
+from lightning_xfer.data.task_config import TaskConfig
+from lightning_xfer.encoder.loading import load_encoder
+from lightning_xfer.encoder.spec import EncoderSpec
+from lightning_xfer.errors import UserError
+from lightning_xfer.evaluation import Score, score_eval_set
+from lightning_xfer.heads import RetrievalHead
+from lightning_xfer.tasks import get_task
+
+log = logging.getLogger(__name__)
+
+
+class XferModule(pl.LightningModule):
+    """Shared encoder + task heads, trained with AdamW and a linear warm-up/decay schedule."""
+
+    def __init__(
+        self,
+        encoder: EncoderSpec,
+        tasks: list[TaskConfig],
+        learning_rate: float = 2e-5,
+        weight_decay: float = 0.0,
+        warmup_ratio: float = 0.1,
+        adam_epsilon: float = 1e-8,
+        head_dropout: float = 0.1,
+        init_encoder_from: str | None = None,
+    ):
+        """
+        Args:
+            encoder: The pretrained encoder all heads share.
+            tasks: The run's tasks (the CLI copies `data.tasks` here); one head each.
+            learning_rate: Peak AdamW learning rate (XTREME: 2e-5 classification/tagging, 3e-5 QA).
+            weight_decay: AdamW weight decay (not applied to biases and LayerNorm weights).
+            warmup_ratio: Fraction of training steps with linear warm-up; then linear decay to 0.
+            adam_epsilon: AdamW epsilon.
+            head_dropout: Dropout inside the task heads.
+            init_encoder_from: A Lightning checkpoint whose `encoder.*` weights replace the
+                pretrained ones before training (the intermediate -> target hand-off); heads stay new.
+        """
+        super().__init__()
+        self.save_hyperparameters()
+        self.encoder_spec = encoder
+        self.task_configs = list(tasks)
+        self.tasks = {c.name: get_task(c.name) for c in self.task_configs}
+        self.encoder: nn.Module | None = None
+        self.heads = nn.ModuleDict()
+        self._collected: dict[int, list[dict[str, Tensor]]] = {}
+        self.latest_scores: list[Score] = []
+        self.latest_predictions: dict[tuple[str, str], dict[str, Any]] = {}
+
+    # -- construction ---------------------------------------------------------------------------
+    def configure_model(self) -> None:
+        if self.encoder is not None:
+            return
+        self.encoder = load_encoder(self.encoder_spec).train()  # from_pretrained returns eval mode
+        hidden_size = self.encoder.config.hidden_size
+        for name, task in self.tasks.items():
+            self.heads[name] = task.family.build_head(task, hidden_size, self.hparams.head_dropout, self.encoder)
+        if self.hparams.init_encoder_from:
+            self._load_encoder_weights(self.hparams.init_encoder_from)
+
+    def _load_encoder_weights(self, path: str) -> None:
+        try:
+            checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+        except FileNotFoundError:
+            raise UserError(f"model.init_encoder_from: {path} does not exist") from None
+        state = {k[len("encoder.") :]: v for k, v in checkpoint["state_dict"].items() if k.startswith("encoder.")}
+        result = self.encoder.load_state_dict(state, strict=False)
+        missing = [k for k in result.missing_keys if not k.endswith("position_ids")]
+        if missing or result.unexpected_keys:
+            raise UserError(
+                f"model.init_encoder_from: {path} does not match encoder {self.encoder_spec.name!r} "
+                f"(missing {missing[:3]}, unexpected {result.unexpected_keys[:3]})"
+            )
+        log.info("encoder weights loaded from %s; task heads start fresh", path)
+
+    # -- forward ----------------------------------------------------------------------------------
+    def encode(self, batch: dict[str, Tensor], layer: int | None = None, prefix: str = "") -> Tensor:
+        """Hidden states of `layer` (default: the encoder spec's) for the inputs named with `prefix`."""
+        layer = self.encoder_spec.hidden_layer if layer is None else layer
+        inputs = {
+            "input_ids": batch[f"{prefix}input_ids"],
+            "attention_mask": batch[f"{prefix}attention_mask"],
+        }
+        if f"{prefix}token_type_ids" in batch:
+            inputs["token_type_ids"] = batch[f"{prefix}token_type_ids"]
+        if layer == -1:
+            return self.encoder(**inputs).last_hidden_state
+        return self.encoder(**inputs, output_hidden_states=True).hidden_states[layer]
+
+    def forward_task(self, task: str, batch: dict[str, Tensor]):
+        head = self.heads[task]
+        if isinstance(head, RetrievalHead):
+            hidden = self.encode(batch, head.hidden_layer)
+            target = self.encode(batch, head.hidden_layer, prefix="target_") if "target_input_ids" in batch else None
+            return head(hidden, batch, target)
+        return head(self.encode(batch), batch)
+
+    # -- training -------------------------------------------------------------------------------
+    def training_step(self, batch: dict[str, dict[str, Tensor]], batch_idx: int) -> Tensor:
+        total = 0.0
+        weights = {c.name: c.loss_weight for c in self.task_configs}
+        for task, task_batch in batch.items():
+            if task_batch is None:
+                continue
+            output = self.forward_task(task, task_batch)
+            self.log(f"train/{task}/loss", output.loss, batch_size=len(task_batch["input_ids"]), prog_bar=True)
+            total = total + weights[task] * output.loss
+        return total
+
+    def configure_optimizers(self):
+        no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "LayerNorm.bias")
+        parameters = [(n, p) for n, p in self.named_parameters() if p.requires_grad]
+        groups = [
+            {
+                "params": [p for n, p in parameters if not n.endswith(no_decay)],
+                "weight_decay": self.hparams.weight_decay,
+            },
+            {"params": [p for n, p in parameters if n.endswith(no_decay)], "weight_decay": 0.0},
+        ]
+        optimizer = torch.optim.AdamW(groups, lr=self.hparams.learning_rate, eps=self.hparams.adam_epsilon)
+        total = self.trainer.estimated_stepping_batches
+        schedule = get_linear_schedule_with_warmup(optimizer, int(self.hparams.warmup_ratio * total), total)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+    # -- evaluation -----------------------------------------------------------------------------
+    def _eval_sets(self, stage: str):
+        split = "validation" if stage == "validate" else "test"
+        return self.trainer.datamodule.eval_sets.get(split, [])
+
+    def _eval_step(self, stage: str, batch: dict[str, Tensor], dataloader_idx: int) -> None:
+        eval_set = self._eval_sets(stage)[dataloader_idx]
+        output = self.forward_task(eval_set.task.name, batch)
+        self._collected.setdefault(dataloader_idx, []).append(eval_set.task.family.collect(batch, output))
+
+    def _eval_epoch_end(self, stage: str) -> None:
+        collected, self._collected = self._collected, {}
+        if self.trainer.sanity_checking:
+            return
+        self.latest_scores, self.latest_predictions = [], {}
+        for index, eval_set in enumerate(self._eval_sets(stage)):
+            merged = merge_collected(collected.get(index, []))
+            scores, predictions = score_eval_set(eval_set, merged, stage)
+            self.latest_scores.extend(scores)
+            self.latest_predictions[(eval_set.task.name, eval_set.language)] = predictions
+        for score in self.latest_scores:
+            self.log(score.key, score.value, add_dataloader_idx=False, sync_dist=False)
+        for key, value in _language_averages(self.latest_scores).items():
+            self.log(key, value, add_dataloader_idx=False, prog_bar=key.endswith("avg") and "/f1/" in key)
+
+    def validation_step(self, batch, batch_idx, dataloader_idx: int = 0) -> None:
+        self._eval_step("validate", batch, dataloader_idx)
+
+    def on_validation_epoch_end(self) -> None:
+        self._eval_epoch_end("validate")
+
+    def test_step(self, batch, batch_idx, dataloader_idx: int = 0) -> None:
+        self._eval_step("test", batch, dataloader_idx)
+
+    def on_test_epoch_end(self) -> None:
+        self._eval_epoch_end("test")
+
+
+def _language_averages(scores: list[Score]) -> dict[str, float]:
+    """`{stage}/{task}/{metric}/avg`: the mean over a task's evaluated languages."""
+    groups: dict[str, list[float]] = {}
+    for score in scores:
+        groups.setdefault(score.key.rsplit("/", 1)[0] + "/avg", []).append(score.value)
+    return {key: sum(values) / len(values) for key, values in groups.items()}

@@ -1,0 +1,125 @@
+"""Every run's scores, one JSON line per (task, language, metric), and a readable table.
+
+`results.jsonl` lands in the run's log directory (or `path`). Rows carry what a study needs to
+group them later: encoder, seed, phase, stage, step, git commit. Each evaluation appends its rows
+in a single write, so an interrupted run never leaves half a table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import Callback
+
+from lightning_xfer.evaluation import Score
+
+
+def git_commit() -> str:
+    """The commit of the installed lightning_xfer source (or "unknown" outside a checkout)."""
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+class ResultsWriter(Callback):
+    """Append scores after each validation and test, and print them per language."""
+
+    def __init__(self, path: str | None = None, phase: str = "target", run_name: str | None = None):
+        """
+        Args:
+            path: The results file; default `<log dir>/results.jsonl`.
+            phase: Phase of the study this run belongs to (`intermediate`, `target`, `zero-shot`, ...).
+            run_name: Name stored in each row; default the log directory's name.
+        """
+        self.path = path
+        self.phase = phase
+        self.run_name = run_name
+        self._commit = None
+
+    def _file(self, trainer: pl.Trainer) -> Path:
+        """`path`, else the run directory of the evaluated checkpoint, else this run's log directory."""
+        if self.path:
+            return Path(self.path)
+        checkpoint = Path(trainer.ckpt_path) if trainer.ckpt_path else None
+        if checkpoint is not None and checkpoint.parent.name == "checkpoints" and trainer.state.fn != "fit":
+            return checkpoint.parent.parent / "results.jsonl"
+        return Path(trainer.log_dir or trainer.default_root_dir) / "results.jsonl"
+
+    def write(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> Path | None:
+        scores: list[Score] = getattr(pl_module, "latest_scores", [])
+        if not scores or not trainer.is_global_zero:
+            return None
+        self._commit = self._commit or git_commit()
+        path = self._file(trainer)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        common = {
+            "run": self.run_name or path.parent.name,
+            "phase": self.phase,
+            "encoder": pl_module.encoder_spec.name,
+            "seed": int(os.environ.get("PL_GLOBAL_SEED", -1)),
+            "epoch": trainer.current_epoch,
+            "global_step": trainer.global_step,
+            "checkpoint": trainer.ckpt_path,
+            "git_commit": self._commit,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        lines = "".join(
+            json.dumps(
+                {
+                    **common,
+                    "stage": s.stage,
+                    "task": s.task,
+                    "language": s.language,
+                    "metric": s.metric,
+                    "value": s.value,
+                    "examples": s.examples,
+                }
+            )
+            + "\n"
+            for s in scores
+        )
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(lines)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return path
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            self.write(trainer, pl_module)
+
+    def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        path = self.write(trainer, pl_module)
+        if path and trainer.is_global_zero:
+            print(format_table(pl_module.latest_scores))
+            print(f"results appended to {path}")
+
+
+def format_table(scores: list[Score]) -> str:
+    """One block per (stage, task): a row per language, a column per metric, and the average."""
+    blocks = defaultdict(lambda: defaultdict(dict))
+    for s in scores:
+        blocks[(s.stage, s.task)][s.language][s.metric] = s.value
+    out = []
+    for (stage, task), by_language in blocks.items():
+        metrics = list(next(iter(by_language.values())))
+        out.append(f"\n{stage} / {task}")
+        out.append("language  " + "  ".join(f"{m:>14}" for m in metrics))
+        for language, values in by_language.items():
+            out.append(f"{language:<8}  " + "  ".join(f"{values.get(m, float('nan')):14.2f}" for m in metrics))
+        averages = [sum(v.get(m, 0.0) for v in by_language.values()) / len(by_language) for m in metrics]
+        out.append(f"{'avg':<8}  " + "  ".join(f"{a:14.2f}" for a in averages))
+    return "\n".join(out)

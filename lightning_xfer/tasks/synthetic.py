@@ -1,0 +1,30 @@
+"""Generated tasks that need no download: the quick start and the offline tests."""
+
+from __future__ import annotations
+
+from lightning_xfer.data import synthetic
+from lightning_xfer.data.classification import Classification
+from lightning_xfer.data.readers.dispatch import read_single_file
+from lightning_xfer.metrics.accuracy import accuracy
+from lightning_xfer.tasks.task import LocalFiles, Task
+
+SYNTHETIC_TOPIC = Task(
+    name="synthetic-topic",
+    family=Classification(),
+    description="Generated 4-way topic classification; English train, zero-shot test in three derived "
+    "languages with 75%, 40% and 0% word overlap (the last in Cyrillic).",
+    role="target",
+    metric=accuracy,
+    primary_metric="accuracy",
+    languages=("en", *(lang.code for lang in synthetic.LANGUAGES)),
+    labels=synthetic.TOPICS,
+    domain="generated",
+    local=LocalFiles(
+        {"train": "train-{lang}.tsv", "validation": "dev-{lang}.tsv", "test": "test-{lang}.tsv"},
+        read_single_file,
+    ),
+)
+
+TASKS = (SYNTHETIC_TOPIC,)
+GENERATORS = {SYNTHETIC_TOPIC.name: synthetic.write_topic_task}
+"""Tasks whose files the project writes itself when no data directory is given."""
