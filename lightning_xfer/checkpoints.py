@@ -2,8 +2,8 @@
 
 Lightning resolves "best" and "last" only inside the process that ran `fit`. A researcher who runs
 `fit` and then `test` as two commands means the run they just trained, so we look under the
-trainer's `default_root_dir` for the newest `checkpoints/last.ckpt` and, for "best", read the best
-path its `ModelCheckpoint` state recorded.
+trainer's `default_root_dir` for the newest run with checkpoints; "last" is its `last.ckpt` (or its
+newest checkpoint), and "best" is the best path its `ModelCheckpoint` state recorded.
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ from lightning_xfer.errors import UserError
 
 def resolve_checkpoint(alias: str, root: str | Path) -> str:
     """A concrete checkpoint path for `best` or `last` under `root` (newest run first)."""
-    candidates = sorted(Path(root).glob("**/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime, reverse=True)
+    candidates = sorted(Path(root).glob("**/checkpoints/*.ckpt"), key=lambda p: p.stat().st_mtime, reverse=True)
     if not candidates:
-        raise UserError(
-            f"--ckpt_path {alias}: no run under {root} has checkpoints/last.ckpt "
-            "(train with a ModelCheckpoint(save_last=true), or pass a checkpoint file)"
-        )
-    last = candidates[0]
+        raise UserError(f"--ckpt_path {alias}: no run under {root} has a checkpoint; pass a checkpoint file")
+    newest_run = candidates[0].parent
+    last = newest_run / "last.ckpt" if (newest_run / "last.ckpt").exists() else candidates[0]
     if alias == "last":
         return str(last)
     state = torch.load(last, map_location="cpu", weights_only=False)

@@ -114,7 +114,7 @@ class XferDataModule(pl.LightningDataModule):
                 log.info("task %s has no %s split; nothing to evaluate there", task.name, split)
                 continue
             languages = config.languages or list(task.languages)
-            if fit and config.validation_languages:
+            if fit and config.validation_languages is not None:
                 languages = config.validation_languages
             for language in languages:
                 examples, features = self._features(task, config, split, language, training=False)

@@ -155,7 +155,9 @@ def special_tokens_around(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int]
     (`<s>` and `</s>` for XLM-R, `[CLS]` and `[SEP]` for BERT, nothing for most decoder-only
     models), found by asking the tokenizer rather than assuming one model family.
     """
-    probe = -12345
-    built = tokenizer.build_inputs_with_special_tokens([probe])
-    at = built.index(probe)
-    return built[:at], built[at + 1 :]
+    with_special = tokenizer("a")["input_ids"]
+    plain = tokenizer("a", add_special_tokens=False)["input_ids"]
+    for at in range(len(with_special) - len(plain) + 1):
+        if with_special[at : at + len(plain)] == plain:
+            return with_special[:at], with_special[at + len(plain) :]
+    raise ValueError(f"cannot locate the text inside {tokenizer.name_or_path}'s special tokens")

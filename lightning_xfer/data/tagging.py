@@ -35,7 +35,7 @@ class Tagging(TaskFamily):
             raise UserError(f"max_length {settings.max_length} leaves no room for words in task {task.name}")
 
         def encode(batch: dict[str, list], indices: list[int]) -> dict[str, list]:
-            encoded = tokenizer(batch["tokens"], is_split_into_words=True, add_special_tokens=False)
+            encoded = tokenizer(batch["tokens"], is_split_into_words=True, add_special_tokens=False, verbose=False)
             out: dict[str, list] = {"input_ids": [], "labels": [], "word_index": [], "example_index": []}
             for row, index in enumerate(indices):
                 words, tags = batch["tokens"][row], batch["tags"][row]

@@ -24,7 +24,7 @@ class TaskConfig:
     languages: list[str] | None = None
     """Languages to evaluate in `validate`/`test`; None means every language of the task."""
     validation_languages: list[str] | None = None
-    """Languages validated during `fit` (model selection); None means `languages`. XTREME selects on
+    """Languages validated during `fit` (model selection); None means `languages`, [] none. XTREME selects on
     English dev data: [en]."""
     max_length: int | None = None
     """Tokens per input; None takes the catalogue's (128, or 384 for QA)."""
