@@ -8,39 +8,61 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import pytorch_lightning as pl
+import torch
 from pytorch_lightning.callbacks import Callback
 
 from lightning_xfer.encoder.loading import load_tokenizer
+from lightning_xfer.results import run_directory
 
 
 class ExportEncoder(Callback):
-    """Write `<log dir>/encoder/` (or `dirpath`) when `fit` ends."""
+    """Write `<run directory>/encoder/` (or `dirpath`) when `fit` ends."""
 
-    def __init__(self, enabled: bool = True, dirpath: str | None = None):
+    def __init__(self, enabled: bool = True, dirpath: str | None = None, weights: Literal["best", "final"] = "best"):
         """
         Args:
             enabled: Export at the end of `fit`.
-            dirpath: Where to write; default `<log dir>/encoder`.
+            dirpath: Where to write; default `encoder/` in the run's directory.
+            weights: `best`: the encoder of the best checkpoint by the monitored validation score
+                (model selection, as XTREME does), falling back to the final weights when nothing is
+                monitored; `final`: the weights at the end of training.
         """
         self.enabled = enabled
         self.dirpath = dirpath
+        self.weights = weights
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not self.enabled or not trainer.is_global_zero or trainer.interrupted:
             return
-        directory = Path(self.dirpath or Path(trainer.log_dir or trainer.default_root_dir) / "encoder")
-        export_encoder(pl_module, directory, source=trainer.log_dir)
-        print(f"encoder exported to {directory}")
+        directory = Path(self.dirpath) if self.dirpath else run_directory(trainer) / "encoder"
+        checkpoint = None
+        callback = trainer.checkpoint_callback
+        if self.weights == "best" and callback is not None and callback.monitor and callback.best_model_path:
+            checkpoint = callback.best_model_path
+        export_encoder(pl_module, directory, source=str(run_directory(trainer)), checkpoint=checkpoint)
+        print(f"encoder exported to {directory} (from {checkpoint or 'the final weights'})")
 
 
-def export_encoder(pl_module: pl.LightningModule, directory: Path, source: str | None = None) -> Path:
-    """Save the module's encoder and its tokenizer, with a note of where they came from."""
+def export_encoder(
+    pl_module: pl.LightningModule, directory: Path, source: str | None = None, checkpoint: str | None = None
+) -> Path:
+    """Save the module's encoder (or `checkpoint`'s encoder weights) and its tokenizer, with a note."""
     directory.mkdir(parents=True, exist_ok=True)
     spec = pl_module.encoder_spec
-    pl_module.encoder.save_pretrained(directory)
+    state = None
+    if checkpoint is not None:
+        saved = torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"]
+        state = {k[len("encoder.") :]: v for k, v in saved.items() if k.startswith("encoder.")}
+    pl_module.encoder.save_pretrained(directory, state_dict=state)
     load_tokenizer(spec.name, spec.preset_seed).save_pretrained(directory)
-    note = {"exported_from_run": source, "base_encoder": spec.name, "trained_tasks": list(pl_module.tasks)}
+    note = {
+        "exported_from_run": source,
+        "checkpoint": checkpoint,
+        "base_encoder": spec.name,
+        "trained_tasks": list(pl_module.tasks),
+    }
     (directory / "lightning_xfer_export.json").write_text(json.dumps(note, indent=2))
     return directory

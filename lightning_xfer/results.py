@@ -20,6 +20,18 @@ from pytorch_lightning.callbacks import Callback
 from lightning_xfer.evaluation import Score
 
 
+def run_directory(trainer: pl.Trainer) -> Path:
+    """This run's own directory: where its checkpoints go, else the logger's, else the root.
+
+    With TensorBoard/CSV loggers that is `<root>/lightning_logs/version_N`; with W&B it is
+    `<save_dir>/<project>/<run id>`, so runs never share a results file or an exported encoder.
+    """
+    callback = trainer.checkpoint_callback
+    if callback is not None and getattr(callback, "dirpath", None):
+        return Path(callback.dirpath).parent
+    return Path(trainer.log_dir or trainer.default_root_dir)
+
+
 def git_commit() -> str:
     """The commit of the installed lightning_xfer source (or "unknown" outside a checkout)."""
     try:
@@ -40,7 +52,8 @@ class ResultsWriter(Callback):
     def __init__(self, path: str | None = None, phase: str = "target", run_name: str | None = None):
         """
         Args:
-            path: The results file; default `<log dir>/results.jsonl`.
+            path: The results file; default `results.jsonl` in the run's directory (for `test` of a
+                checkpoint: the directory of the run that trained it).
             phase: Phase of the study this run belongs to (`intermediate`, `target`, `zero-shot`, ...).
             run_name: Name stored in each row; default the log directory's name.
         """
@@ -56,7 +69,7 @@ class ResultsWriter(Callback):
         checkpoint = Path(trainer.ckpt_path) if trainer.ckpt_path else None
         if checkpoint is not None and checkpoint.parent.name == "checkpoints" and trainer.state.fn != "fit":
             return checkpoint.parent.parent / "results.jsonl"
-        return Path(trainer.log_dir or trainer.default_root_dir) / "results.jsonl"
+        return run_directory(trainer) / "results.jsonl"
 
     def write(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> Path | None:
         scores: list[Score] = getattr(pl_module, "latest_scores", [])

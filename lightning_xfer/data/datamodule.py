@@ -22,7 +22,6 @@ from lightning_xfer.tasks import Task, get_task
 
 log = logging.getLogger(__name__)
 FEATURE_VERSION = 1  # bump when feature conversion changes, so cached features are rebuilt
-datasets.disable_progress_bars()
 
 
 @dataclass

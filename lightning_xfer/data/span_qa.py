@@ -102,7 +102,7 @@ class SpanQA(TaskFamily):
             best.setdefault(example, (float("-inf"), ""))
             for s, s_score in zip(starts, start_scores, strict=True):
                 for e, e_score in zip(ends, end_scores, strict=True):
-                    if s < 0 or e < s or e - s + 1 > settings.max_answer_length:
+                    if s < 0 or e < s or e >= len(offsets) or e - s + 1 > settings.max_answer_length:
                         continue
                     if offsets[s] is None or offsets[e] is None or s_score + e_score <= best[example][0]:
                         continue

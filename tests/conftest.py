@@ -1,0 +1,33 @@
+"""Shared fixtures: an isolated cache, the tiny preset, and the real data in ../shared/data."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Every test run gets its own cache unless the caller points at one (CI reuses nothing anyway).
+os.environ.setdefault("LIGHTNING_XFER_CACHE", tempfile.mkdtemp(prefix="lightning_xfer_test_cache_"))
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the hub is unreachable here; fail fast instead of retrying
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def shared(*parts: str) -> Path:
+    """A path under ../shared/data; the test is skipped when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs the real data at {path} (../shared/data is not beside this checkout)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer():
+    from lightning_xfer.encoder.loading import load_tokenizer
+
+    return load_tokenizer("tiny")

@@ -1,0 +1,93 @@
+"""`fit` then `test` on the tiny preset with generated data, through the real CLI."""
+
+import json
+
+import pytest
+import torch
+from helpers import quickstart, results, wandb_history_keys
+
+from lightning_xfer.data.task_config import TaskConfig
+from lightning_xfer.encoder.spec import EncoderSpec
+from lightning_xfer.model import XferModule
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("quickstart")
+    quickstart("fit", root, "--trainer.max_epochs=2")
+    run = next(root.glob("lightning_logs/version_*"))
+    return root, run
+
+
+def test_fit_writes_config_checkpoints_results_and_encoder(trained):
+    _, run = trained
+    assert (run / "config.yaml").exists()
+    assert (run / "checkpoints" / "last.ckpt").exists()
+    assert (run / "encoder" / "config.json").exists() and (run / "encoder" / "tokenizer.json").exists()
+    rows = results(run / "results.jsonl")
+    assert {r["stage"] for r in rows} == {"val"}
+    assert {r["language"] for r in rows} == {"en"}  # the quick start validates on English only
+    assert {"encoder", "seed", "phase", "git_commit", "epoch", "global_step"} <= set(rows[0])
+    assert rows[0]["encoder"] == "tiny" and rows[0]["seed"] == 0
+
+
+def test_test_scores_every_language_into_the_runs_results(trained, capsys):
+    root, run = trained
+    capsys.readouterr()
+    quickstart("test", root, "--ckpt_path=last")
+    printed = capsys.readouterr().out
+    rows = [r for r in results(run / "results.jsonl") if r["stage"] == "test"]
+    scores = {r["language"]: r["value"] for r in rows if r["metric"] == "accuracy"}
+    assert set(scores) == {"en", "xa", "xb", "xc"}
+    assert all(r["examples"] == 300 for r in rows)
+    # Training worked: English is far above the 25% of chance, and transfer falls with word overlap.
+    assert scores["en"] > 90
+    assert scores["xa"] > scores["xc"]
+    assert "test / synthetic-topic" in printed and "xa" in printed
+
+
+def test_exported_encoder_starts_a_new_run_with_fresh_heads(trained):
+    """The intermediate -> target hand-off: same encoder tensors, newly initialised heads."""
+    _, run = trained
+    exported_from = json.loads((run / "encoder" / "lightning_xfer_export.json").read_text())["checkpoint"]
+    assert exported_from and "checkpoints" in exported_from  # the best checkpoint by validation
+    trained_state = torch.load(exported_from, weights_only=False)["state_dict"]
+    tasks = [TaskConfig("synthetic-topic")]
+    for module in (
+        XferModule(EncoderSpec(name=str(run / "encoder")), tasks),
+        XferModule(EncoderSpec(name="tiny"), tasks, init_encoder_from=exported_from),
+    ):
+        module.configure_model()
+        state = module.state_dict()
+        encoder_keys = [k for k in trained_state if k.startswith("encoder.")]
+        assert encoder_keys and all(torch.equal(state[k], trained_state[k]) for k in encoder_keys)
+        head_keys = [k for k in trained_state if k.startswith("heads.")]
+        assert head_keys and all(not torch.equal(state[k], trained_state[k]) for k in head_keys)
+    # ...and the pretrained starting point really differs from the trained encoder.
+    fresh = XferModule(EncoderSpec(name="tiny"), tasks)
+    fresh.configure_model()
+    key = "encoder.encoder.layer.0.attention.self.query.weight"
+    assert not torch.equal(fresh.state_dict()[key], trained_state[key])
+
+
+def test_wandb_offline_run_logs_every_language(tmp_path):
+    quickstart(
+        "fit",
+        tmp_path,
+        "--trainer.max_epochs=1",
+        '--data.tasks=[{"name": "synthetic-topic", "validation_languages": null}]',
+        "--trainer.logger=pytorch_lightning.loggers.WandbLogger",
+        f"--trainer.logger.init_args.save_dir={tmp_path}",
+        "--trainer.logger.init_args.offline=true",
+        "--trainer.logger.init_args.project=lightning-xfer-test",
+    )
+    import wandb
+
+    wandb.finish()  # a command-line run finishes at exit; in-process we flush it ourselves
+    run_file = next(tmp_path.glob("wandb/offline-run-*/run-*.wandb"))
+    keys = wandb_history_keys(run_file)
+    for language in ("en", "xa", "xb", "xc", "avg"):
+        assert f"val/synthetic-topic/accuracy/{language}" in keys
+    assert "train/synthetic-topic/loss" in keys
+    # Results and the exported encoder go to the W&B run's own directory, not a shared root.
+    assert len(list(tmp_path.glob("lightning-xfer-test/*/results.jsonl"))) == 1
