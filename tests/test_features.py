@@ -92,7 +92,7 @@ def test_qa_decoding_with_gold_logits_scores_100(tiny_tokenizer):
 
 def test_tagging_labels_sit_on_first_subwords(tiny_tokenizer):
     examples = read_token_tsv(shared("panx_xtreme", "test-de.tsv"), "de")[:300]
-    task, dataset, features = featurize("panx", examples, tiny_tokenizer, FeatureSettings(max_length=128), True)
+    task, _, features = featurize("panx", examples, tiny_tokenizer, FeatureSettings(max_length=128), True)
     for feature in features:
         example = examples[feature["example_index"]]
         for label, word in zip(feature["labels"], feature["word_index"], strict=True):
@@ -129,5 +129,5 @@ def test_tagging_decoding_with_gold_logits_scores_100(tiny_tokenizer, max_length
 
 def test_words_that_tokenise_to_nothing_still_get_a_prediction(tiny_tokenizer):
     examples = [{"id": "s", "tokens": ["Berlin", "\u200b", "ist"], "tags": ["B-LOC", "O", "O"]}]
-    task, dataset, features = featurize("panx", examples, tiny_tokenizer, FeatureSettings(), False)
+    _, _, features = featurize("panx", examples, tiny_tokenizer, FeatureSettings(), False)
     assert sorted(w for w in features[0]["word_index"] if w >= 0) == [0, 1, 2]
