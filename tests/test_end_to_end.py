@@ -91,3 +91,31 @@ def test_wandb_offline_run_logs_every_language(tmp_path):
     assert "train/synthetic-topic/loss" in keys
     # Results and the exported encoder go to the W&B run's own directory, not a shared root.
     assert len(list(tmp_path.glob("lightning-xfer-test/*/results.jsonl"))) == 1
+
+
+def test_tasks_train_together_on_one_encoder(tmp_path):
+    """Two tasks of different families in one run: both losses logged, both heads get gradients."""
+    from helpers import cli
+
+    tasks = '[{"name": "synthetic-topic", "validation_languages": []}, {"name": "synthetic-mlm"}]'
+    run = cli(
+        "fit",
+        "--model.encoder.name=tiny",
+        "--trainer.max_steps=3",
+        "--trainer.log_every_n_steps=1",
+        "--trainer.enable_progress_bar=false",
+        f"--trainer.default_root_dir={tmp_path}",
+        "--trainer.logger=CSVLogger",
+        f"--trainer.logger.init_args.save_dir={tmp_path}",
+        f"--data.tasks={tasks}",
+    )
+    assert set(run.model.heads) == {"synthetic-topic", "synthetic-mlm"}
+    header = next(tmp_path.glob("**/metrics.csv")).read_text().splitlines()[0]
+    assert "train/synthetic-topic/loss" in header and "train/synthetic-mlm/loss" in header
+    batch, _, _ = next(iter(run.datamodule.train_dataloader()))
+    assert set(batch) == {"synthetic-topic", "synthetic-mlm"}
+    run.model.zero_grad()
+    sum(run.model.forward_task(task, task_batch).loss for task, task_batch in batch.items()).backward()
+    for task in ("synthetic-topic", "synthetic-mlm"):
+        grads = [p.grad for p in run.model.heads[task].parameters() if p.requires_grad]
+        assert grads and all(g is not None and g.abs().sum() > 0 for g in grads), task

@@ -51,7 +51,7 @@ class Classification(TaskFamily):
             desc=f"tokenising {task.name}",
         )
 
-    def collate(self, features: Sequence[dict[str, Any]], tokenizer) -> dict[str, Tensor]:
+    def collate(self, features: Sequence[dict[str, Any]], tokenizer, training: bool = False) -> dict[str, Tensor]:
         batch = collate_inputs(features, tokenizer.pad_token_id)
         batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.long)
         return batch

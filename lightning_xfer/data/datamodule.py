@@ -158,7 +158,7 @@ class XferDataModule(pl.LightningDataModule):
                 batch_size=self.batch_size,
                 shuffle=True,
                 num_workers=self.num_workers,
-                collate_fn=partial(self._family(name).collate, tokenizer=self.tokenizer),
+                collate_fn=partial(self._family(name).collate, tokenizer=self.tokenizer, training=True),
             )
             for name, features in self.train_sets.items()
         }

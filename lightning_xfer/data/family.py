@@ -63,7 +63,9 @@ class TaskFamily:
         """
         raise NotImplementedError
 
-    def collate(self, features: Sequence[dict[str, Any]], tokenizer: PreTrainedTokenizerBase) -> dict[str, Tensor]:
+    def collate(
+        self, features: Sequence[dict[str, Any]], tokenizer: PreTrainedTokenizerBase, training: bool = False
+    ) -> dict[str, Tensor]:
         """A batch, padded to its own longest input (never to `max_length`)."""
         raise NotImplementedError
 

@@ -47,7 +47,7 @@ class MultipleChoice(TaskFamily):
             desc=f"tokenising {task.name}",
         )
 
-    def collate(self, features: Sequence[dict[str, Any]], tokenizer) -> dict[str, Tensor]:
+    def collate(self, features: Sequence[dict[str, Any]], tokenizer, training: bool = False) -> dict[str, Tensor]:
         counts = {len(f["input_ids"]) for f in features}
         if len(counts) != 1:
             raise UserError(f"examples with different numbers of choices {sorted(counts)} in one task")

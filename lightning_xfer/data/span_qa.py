@@ -65,7 +65,7 @@ class SpanQA(TaskFamily):
             desc=f"tokenising {task.name}",
         )
 
-    def collate(self, features: Sequence[dict[str, Any]], tokenizer) -> dict[str, Tensor]:
+    def collate(self, features: Sequence[dict[str, Any]], tokenizer, training: bool = False) -> dict[str, Tensor]:
         batch = collate_inputs(features, tokenizer.pad_token_id)
         if "start_positions" in features[0]:
             batch["start_positions"] = torch.tensor([f["start_positions"] for f in features], dtype=torch.long)

@@ -65,7 +65,7 @@ class Tagging(TaskFamily):
             desc=f"tokenising {task.name}",
         )
 
-    def collate(self, features: Sequence[dict[str, Any]], tokenizer) -> dict[str, Tensor]:
+    def collate(self, features: Sequence[dict[str, Any]], tokenizer, training: bool = False) -> dict[str, Tensor]:
         return {
             "input_ids": pad_sequences([f["input_ids"] for f in features], tokenizer.pad_token_id),
             "attention_mask": pad_sequences([[1] * len(f["input_ids"]) for f in features], 0),

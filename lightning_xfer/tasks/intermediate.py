@@ -4,9 +4,13 @@ zero-shot cross-lingual transfer too", and the English training sets of the targ
 from __future__ import annotations
 
 from lightning_xfer.data.classification import Classification
+from lightning_xfer.data.masked_lm import MaskedLM
 from lightning_xfer.data.readers.dispatch import read_pair_file, read_qa_file
+from lightning_xfer.data.readers.text_lines import read_text_lines
 from lightning_xfer.data.span_qa import SpanQA
+from lightning_xfer.languages import languages
 from lightning_xfer.metrics.accuracy import accuracy
+from lightning_xfer.metrics.masked_lm import masked_token_accuracy
 from lightning_xfer.metrics.squad import squad_scores
 from lightning_xfer.tasks import hub_rows, labels
 from lightning_xfer.tasks.task import HubDataset, LocalFiles, Task
@@ -43,4 +47,19 @@ MNLI = Task(
     ),
 )
 
-TASKS = (SQUAD, MNLI)
+MLM = Task(
+    name="mlm",
+    family=MaskedLM(),
+    description="Masked language modelling on your own text (the continued-MLM baseline): `train.txt` "
+    "with every language mixed, `test-{lang}.txt` per language, one sentence per line.",
+    role="intermediate",
+    metric=masked_token_accuracy,
+    primary_metric="accuracy",
+    languages=tuple(languages()),
+    domain="your corpus",
+    local=LocalFiles(
+        {"train": "train.txt", "validation": "dev-{lang}.txt", "test": "test-{lang}.txt"}, read_text_lines
+    ),
+)
+
+TASKS = (SQUAD, MNLI, MLM)

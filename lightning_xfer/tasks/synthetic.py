@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from lightning_xfer.data import synthetic
 from lightning_xfer.data.classification import Classification
+from lightning_xfer.data.masked_lm import MaskedLM
 from lightning_xfer.data.readers.dispatch import read_single_file
+from lightning_xfer.data.readers.text_lines import read_text_lines
 from lightning_xfer.metrics.accuracy import accuracy
+from lightning_xfer.metrics.masked_lm import masked_token_accuracy
 from lightning_xfer.tasks.task import LocalFiles, Task
 
 SYNTHETIC_TOPIC = Task(
@@ -25,6 +28,18 @@ SYNTHETIC_TOPIC = Task(
     ),
 )
 
-TASKS = (SYNTHETIC_TOPIC,)
-GENERATORS = {SYNTHETIC_TOPIC.name: synthetic.write_topic_task}
+SYNTHETIC_MLM = Task(
+    name="synthetic-mlm",
+    family=MaskedLM(),
+    description="Masked language modelling on generated text in all four synthetic languages, mixed.",
+    role="intermediate",
+    metric=masked_token_accuracy,
+    primary_metric="accuracy",
+    languages=SYNTHETIC_TOPIC.languages,
+    domain="generated",
+    local=LocalFiles({"train": "train.txt", "test": "test-{lang}.txt"}, read_text_lines),
+)
+
+TASKS = (SYNTHETIC_TOPIC, SYNTHETIC_MLM)
+GENERATORS = {SYNTHETIC_TOPIC.name: synthetic.write_topic_task, SYNTHETIC_MLM.name: synthetic.write_mlm_corpus}
 """Tasks whose files the project writes itself when no data directory is given."""

@@ -174,6 +174,18 @@ def _write(path: Path, rows) -> None:
     tmp.replace(path)
 
 
+def write_mlm_corpus(directory: Path, seed: int = 0) -> Path:
+    """`train.txt` (every language mixed) and `test-{lang}.txt`, one sentence per line."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = corpus(seed + 1, sentences_per_language=500)
+    (directory / "train.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    codes = ["en", *(lang.code for lang in LANGUAGES)]
+    for offset, code in enumerate(codes):  # corpus() interleaves the languages in this order
+        test = corpus(seed + 2, sentences_per_language=100)[offset :: len(codes)]
+        (directory / f"test-{code}.txt").write_text("\n".join(test) + "\n", encoding="utf-8")
+    return directory
+
+
 def corpus(seed: int = 0, sentences_per_language: int = 3000) -> list[str]:
     """Text in every synthetic language, for training the presets' tokenizer."""
     rng = random.Random(f"{seed}:corpus")

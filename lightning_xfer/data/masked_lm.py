@@ -1,0 +1,76 @@
+"""Masked language modelling on plain text, for the continued-MLM baseline of Phang et al. (2020).
+
+Training masks 15% of tokens afresh in every batch (BERT's 80/10/10 rule, via transformers'
+collator). Evaluation masks the same tokens every time (seeded by the feature index), so masked-
+token accuracy is comparable between checkpoints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from transformers import DataCollatorForLanguageModeling
+
+from lightning_xfer.data.family import FeatureSettings, TaskFamily
+from lightning_xfer.heads import HeadOutput, MaskedLMHead
+from lightning_xfer.heads.token_tagging import IGNORE_INDEX
+
+MASK_PROBABILITY = 0.15
+
+
+class MaskedLM(TaskFamily):
+    """Examples: {id, text}; predictions: the masked-token accuracy inputs (correct, total)."""
+
+    def build_head(self, task, hidden_size: int, dropout: float, encoder: nn.Module) -> nn.Module:
+        eps = getattr(encoder.config, "layer_norm_eps", 1e-5)
+        return MaskedLMHead(hidden_size, encoder.get_input_embeddings(), layer_norm_eps=eps)
+
+    def featurize(self, examples, task, tokenizer, settings: FeatureSettings, training, cache_file=None):
+        def encode(batch: dict[str, list], indices: list[int]) -> dict[str, list]:
+            encoded = tokenizer(batch["text"], truncation=True, max_length=settings.max_length)
+            return {"input_ids": encoded["input_ids"], "example_index": indices}
+
+        return examples.map(
+            encode, batched=True, with_indices=True, remove_columns=examples.column_names,
+            cache_file_name=cache_file, load_from_cache_file=cache_file is not None,
+            desc=f"tokenising {task.name}",
+        )  # fmt: skip
+
+    def collate(self, features: Sequence[dict[str, Any]], tokenizer, training: bool = False) -> dict[str, Tensor]:
+        indices = torch.tensor([f["feature_index"] for f in features], dtype=torch.long)
+        collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=MASK_PROBABILITY, return_tensors="pt")
+        inputs = [{"input_ids": f["input_ids"]} for f in features]
+        if training:
+            batch = collator(inputs)
+        else:
+            with torch.random.fork_rng():  # the same masks at every evaluation
+                torch.manual_seed(int(indices.sum()))
+                batch = collator(inputs)
+        return {
+            "input_ids": batch["input_ids"],
+            "attention_mask": batch["attention_mask"],
+            "labels": batch["labels"],
+            "feature_index": indices,
+        }
+
+    def collect(self, batch: dict[str, Tensor], output: HeadOutput) -> dict[str, Tensor]:
+        labels = batch["labels"]
+        gold = labels[labels != IGNORE_INDEX]
+        correct = output.logits.argmax(-1) == gold
+        rows = (labels != IGNORE_INDEX).nonzero()[:, 0]
+        per_feature = torch.zeros(len(labels), dtype=torch.long).index_add_(0, rows.cpu(), correct.long().cpu())
+        totals = (labels != IGNORE_INDEX).sum(-1).cpu()
+        return {"feature_index": batch["feature_index"].cpu(), "correct": per_feature, "masked": totals}
+
+    def decode(self, task, examples, features, collected, settings) -> dict[str, tuple[int, int]]:
+        ids, example_index = examples["id"], features["example_index"]
+        return {
+            ids[example_index[int(f)]]: (int(c), int(m))
+            for f, c, m in zip(collected["feature_index"], collected["correct"], collected["masked"], strict=True)
+        }
+
+    def references(self, task, examples) -> dict[str, None]:
+        return dict.fromkeys(examples["id"])

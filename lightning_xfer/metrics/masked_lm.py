@@ -1,0 +1,14 @@
+"""Masked-token accuracy, for monitoring the continued-MLM baseline (not an XTREME metric)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+def masked_token_accuracy(
+    predictions: Mapping[str, tuple[int, int]], references: Mapping[str, None], language: str = ""
+) -> dict[str, float]:
+    """{"accuracy": percent of masked tokens predicted exactly}, pooled over all examples."""
+    correct = sum(predictions[key][0] for key in references if key in predictions)
+    masked = sum(predictions[key][1] for key in references if key in predictions)
+    return {"accuracy": 100.0 * correct / masked if masked else 0.0}
