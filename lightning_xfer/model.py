@@ -23,7 +23,7 @@ from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.errors import UserError
 from lightning_xfer.evaluation import Score, score_eval_set
 from lightning_xfer.heads import RetrievalHead
-from lightning_xfer.tasks import get_task
+from lightning_xfer.tasks import expand_groups, resolve_task
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,8 @@ class XferModule(pl.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         self.encoder_spec = encoder
-        self.task_configs = list(tasks)
-        self.tasks = {c.name: get_task(c.name) for c in self.task_configs}
+        self.task_configs = expand_groups(list(tasks))
+        self.tasks = {c.name: resolve_task(c) for c in self.task_configs}
         self.encoder: nn.Module | None = None
         self.heads = nn.ModuleDict()
         self._collected: dict[int, list[dict[str, Tensor]]] = {}
@@ -71,8 +71,12 @@ class XferModule(pl.LightningModule):
             return
         self.encoder = load_encoder(self.encoder_spec).train()  # from_pretrained returns eval mode
         hidden_size = self.encoder.config.hidden_size
-        for name, task in self.tasks.items():
-            self.heads[name] = task.family.build_head(task, hidden_size, self.hparams.head_dropout, self.encoder)
+        for config in self.task_configs:
+            task = self.tasks[config.name]
+            head = task.family.build_head(task, hidden_size, self.hparams.head_dropout, self.encoder)
+            if config.head_layer is not None:
+                head.hidden_layer = config.head_layer
+            self.heads[config.name] = head
         if self.hparams.init_encoder_from:
             self._load_encoder_weights(self.hparams.init_encoder_from)
 
@@ -107,11 +111,12 @@ class XferModule(pl.LightningModule):
 
     def forward_task(self, task: str, batch: dict[str, Tensor]):
         head = self.heads[task]
+        layer = getattr(head, "hidden_layer", None)
         if isinstance(head, RetrievalHead):
-            hidden = self.encode(batch, head.hidden_layer)
-            target = self.encode(batch, head.hidden_layer, prefix="target_") if "target_input_ids" in batch else None
+            hidden = self.encode(batch, layer)
+            target = self.encode(batch, layer, prefix="target_") if "target_input_ids" in batch else None
             return head(hidden, batch, target)
-        return head(self.encode(batch), batch)
+        return head(self.encode(batch, layer), batch)
 
     # -- training -------------------------------------------------------------------------------
     def training_step(self, batch: dict[str, dict[str, Tensor]], batch_idx: int) -> Tensor:

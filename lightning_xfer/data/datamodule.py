@@ -18,7 +18,7 @@ from lightning_xfer.data.sources import cache_key, load_split
 from lightning_xfer.data.task_config import TaskConfig
 from lightning_xfer.encoder.loading import load_tokenizer
 from lightning_xfer.errors import UserError
-from lightning_xfer.tasks import Task, get_task
+from lightning_xfer.tasks import Task, expand_groups, get_task, resolve_task
 
 log = logging.getLogger(__name__)
 FEATURE_VERSION = 1  # bump when feature conversion changes, so cached features are rebuilt
@@ -69,8 +69,8 @@ class XferDataModule(pl.LightningDataModule):
         super().__init__()
         if not tasks:
             raise UserError("data.tasks is empty: name at least one task")
-        self.task_configs = list(tasks)
-        self.tasks = [get_task(c.name) for c in self.task_configs]
+        self.task_configs = expand_groups(list(tasks))
+        self.tasks = [resolve_task(c) for c in self.task_configs]
         self.tokenizer_name = tokenizer
         self.tokenizer_preset_seed = tokenizer_preset_seed
         self.batch_size = batch_size
@@ -165,7 +165,7 @@ class XferDataModule(pl.LightningDataModule):
         return CombinedLoader(loaders, mode="max_size_cycle")
 
     def _family(self, name: str):
-        task = get_task(name)
+        task = next(t for t in self.tasks if t.name == name)
         return get_task(task.train_from).family if task.train_from else task.family
 
     def _eval_loaders(self, split: str) -> list[DataLoader]:

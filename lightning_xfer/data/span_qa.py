@@ -10,6 +10,7 @@ so answers keep the context's own spelling, spacing and script.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -19,8 +20,13 @@ from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inpu
 from lightning_xfer.heads import HeadOutput, SpanQAHead
 
 
+@dataclass(frozen=True)
 class SpanQA(TaskFamily):
     """Examples: {id, context, question, answers{text, answer_start}}; predictions: answer text."""
+
+    allow_unanswerable: bool = False
+    """SQuAD v2.0: answer "" when the first token's start+end score (the lowest over an example's
+    windows) beats the best span, as the SQuAD v2 recipe does."""
 
     def build_head(self, task, hidden_size: int, dropout: float, encoder: nn.Module) -> nn.Module:
         return SpanQAHead(hidden_size)
@@ -82,12 +88,14 @@ class SpanQA(TaskFamily):
             "start_score": start.values.cpu(),
             "end_index": end.indices.cpu(),
             "end_score": end.values.cpu(),
+            "null_score": (output.logits[:, 0, 0] + output.logits[:, 0, 1]).cpu(),
         }
 
     def decode(self, task, examples, features, collected, settings) -> dict[str, str]:
         columns = features.select_columns(["example_index", "offsets"]).to_dict()
         contexts = examples["context"]
         best: dict[int, tuple[float, str]] = {}
+        null: dict[int, float] = {}
         n = settings.n_best
         rows = zip(
             collected["feature_index"].tolist(),
@@ -95,11 +103,13 @@ class SpanQA(TaskFamily):
             collected["start_score"][:, :n].tolist(),
             collected["end_index"][:, :n].tolist(),
             collected["end_score"][:, :n].tolist(),
+            collected["null_score"].tolist(),
             strict=True,
         )
-        for feature, starts, start_scores, ends, end_scores in rows:
+        for feature, starts, start_scores, ends, end_scores, null_score in rows:
             example, offsets = columns["example_index"][feature], columns["offsets"][feature]
             best.setdefault(example, (float("-inf"), ""))
+            null[example] = min(null.get(example, float("inf")), null_score)
             for s, s_score in zip(starts, start_scores, strict=True):
                 for e, e_score in zip(ends, end_scores, strict=True):
                     if s < 0 or e < s or e >= len(offsets) or e - s + 1 > settings.max_answer_length:
@@ -109,6 +119,8 @@ class SpanQA(TaskFamily):
                     text = contexts[example][offsets[s][0] : offsets[e][1]].strip()
                     best[example] = (s_score + e_score, text)
         ids = examples["id"]
+        if self.allow_unanswerable:
+            return {ids[e]: "" if null[e] > score else text for e, (score, text) in best.items()}
         return {ids[example]: text for example, (_, text) in best.items()}
 
     def references(self, task, examples) -> dict[str, list[str]]:

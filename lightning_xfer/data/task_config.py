@@ -36,5 +36,8 @@ class TaskConfig:
     """SQuAD-format files whose question ids, and every question on those ids' paragraphs, are
     dropped from training. XQuAD is 1,190 questions of SQuAD v1.1 dev: list the XQuAD file here
     when training on that dev file."""
+    head_layer: int | None = None
+    """Hidden layer this task's head reads; None: the encoder's `hidden_layer`, or for retrieval the
+    middle layer XTREME uses (7 of 12, 13 of 24)."""
     loss_weight: float = 1.0
     """Weight of this task's loss when several tasks train together."""

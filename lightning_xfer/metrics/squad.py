@@ -40,16 +40,34 @@ def span_scores(
     references: Mapping[str, Sequence[str]],
     normalize: Callable[[str], str],
     tokenize: Callable[[str], list[str]] = str.split,
+    empty_is_an_answer: bool = False,
 ) -> dict[str, float]:
-    """Mean over questions of the best EM and F1 against any gold answer, x100."""
+    """Mean over questions of the best EM and F1 against any gold answer, x100.
+
+    `empty_is_an_answer` is SQuAD v2.0's rule: an unanswerable question has the gold answer "",
+    and when either side is empty F1 is 1 if both are, else 0.
+    """
     ids = aligned(predictions, references)
     exact = f1 = 0.0
     for key in ids:
         prediction = normalize(predictions[key])
         golds = [normalize(g) for g in references[key]] or [""]
         exact += max(float(prediction == gold) for gold in golds)
-        f1 += max(token_f1(tokenize(prediction), tokenize(gold)) for gold in golds)
+        f1 += max(_f1(tokenize(prediction), tokenize(gold), empty_is_an_answer) for gold in golds)
     return {"exact_match": 100.0 * exact / len(ids), "f1": 100.0 * f1 / len(ids)}
+
+
+def _f1(prediction: list[str], gold: list[str], empty_is_an_answer: bool) -> float:
+    if empty_is_an_answer and (not prediction or not gold):
+        return float(prediction == gold)
+    return token_f1(prediction, gold)
+
+
+def squad_v2_scores(
+    predictions: Mapping[str, str], references: Mapping[str, Sequence[str]], language: str = ""
+) -> dict[str, float]:
+    """{"exact_match", "f1"} of the SQuAD v2.0 script (unanswerable questions count)."""
+    return span_scores(predictions, references, normalize_answer, empty_is_an_answer=True)
 
 
 def squad_scores(

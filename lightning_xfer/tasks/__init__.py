@@ -1,28 +1,71 @@
 """The task catalogue: every task a config can name, declared once.
 
 `get_task("panx")` returns the declaration; `python -m lightning_xfer tasks` lists them all.
+A run's `TaskConfig` becomes a task with `resolve_task` (which reads label sets that ship with
+the data), and task groups such as `phang-all` expand with `expand_groups`.
 """
 
 from __future__ import annotations
 
-from lightning_xfer.errors import unknown_name
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lightning_xfer.errors import UserError, unknown_name
 from lightning_xfer.tasks.task import HubDataset, LocalFiles, Task
+
+if TYPE_CHECKING:
+    from lightning_xfer.data.task_config import TaskConfig
 
 
 def catalogue() -> dict[str, Task]:
     """All tasks by name."""
-    from lightning_xfer.tasks import intermediate, synthetic, xtreme
+    from lightning_xfer.tasks import intermediate, retrieval, synthetic, xtreme
 
-    tasks = [*intermediate.TASKS, *xtreme.TASKS, *synthetic.TASKS]
+    tasks = [*intermediate.TASKS, *xtreme.TASKS, *retrieval.TASKS, *synthetic.TASKS]
     return {task.name: task for task in tasks}
+
+
+def groups() -> dict[str, tuple[str, ...]]:
+    """Named task groups, e.g. `phang-all`: the nine intermediate tasks of Phang et al. (2020)."""
+    from lightning_xfer.tasks import intermediate
+
+    return dict(intermediate.GROUPS)
 
 
 def get_task(name: str) -> Task:
     """The task called `name`; an unknown name lists the close matches."""
     tasks = catalogue()
     if name not in tasks:
-        raise unknown_name("task", name, tasks, hint="python -m lightning_xfer tasks lists them")
+        raise unknown_name("task", name, [*tasks, *groups()], hint="python -m lightning_xfer tasks lists them")
     return tasks[name]
 
 
-__all__ = ["HubDataset", "LocalFiles", "Task", "catalogue", "get_task"]
+def resolve_task(config: TaskConfig) -> Task:
+    """The catalogue's task for a run, with a label set read from its data where the data has it."""
+    task = get_task(config.name)
+    if task.labels_from_data is None:
+        return task
+    if not config.data_dir:
+        raise UserError(f"task {task.name} reads its labels from its files; set data_dir for it")
+    return dataclasses.replace(task, labels=task.labels_from_data(Path(config.data_dir).expanduser()))
+
+
+def expand_groups(configs: list[TaskConfig]) -> list[TaskConfig]:
+    """Replace each group name by its member tasks (all read from the hub, with the group's settings)."""
+    expanded = []
+    for config in configs:
+        members = groups().get(config.name)
+        if members is None:
+            expanded.append(config)
+            continue
+        if config.data_dir or config.files or config.train_file:
+            raise UserError(
+                f"task group {config.name} reads every member from the hub; to use local files, list "
+                f"its tasks one by one, each with its own data_dir: {', '.join(members)}"
+            )
+        expanded.extend(dataclasses.replace(config, name=member) for member in members)
+    return expanded
+
+
+__all__ = ["HubDataset", "LocalFiles", "Task", "catalogue", "expand_groups", "get_task", "groups", "resolve_task"]

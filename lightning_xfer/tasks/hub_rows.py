@@ -60,3 +60,48 @@ def tydiqa(row: dict, language: str) -> dict | None:
     if not row["id"].startswith(template_fields(language)["language"] + "-"):
         return None
     return squad(row, language)
+
+
+def nli(names: tuple[str, ...]) -> Callable[[dict, str], dict]:
+    """NLI rows with premise, hypothesis and an integer label (ANLI, MNLI on the hub)."""
+
+    def convert(row: dict, language: str) -> dict:
+        return {
+            "id": row.get("uid"),
+            "text": row["premise"],
+            "text_pair": row["hypothesis"],
+            "label": names[row["label"]],
+        }
+
+    return convert
+
+
+def commonsenseqa(row: dict, language: str) -> dict:
+    labels = list(row["choices"]["label"])
+    return {
+        "id": row["id"],
+        "context": "",
+        "question": row["question"],
+        "choices": list(row["choices"]["text"]),
+        "label": labels.index(row["answerKey"]) if row.get("answerKey") else -1,
+    }
+
+
+def cosmosqa(row: dict, language: str) -> dict:
+    return {
+        "id": row["id"],
+        "context": row["context"],
+        "question": row["question"],
+        "choices": [row[f"answer{i}"] for i in range(4)],
+        "label": int(row["label"]),
+    }
+
+
+def hellaswag(row: dict, language: str) -> dict:
+    return {
+        "id": str(row["ind"]),
+        "context": row["ctx_a"],
+        "question": "",
+        "choices": [f"{row['ctx_b']} {ending}".strip() for ending in row["endings"]],
+        "label": int(row["label"]) if row.get("label", "") != "" else -1,
+    }

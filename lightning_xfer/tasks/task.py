@@ -71,6 +71,8 @@ class Task:
     max_length: int = 128
     needs_training: bool = True
     """False for retrieval tasks that XTREME evaluates straight from the pretrained encoder."""
+    labels_from_data: Callable[[Path], tuple[str, ...]] | None = None
+    """For label sets that ship with the data (CCG supertags): reads them from the data directory."""
 
     def splits(self) -> tuple[str, ...]:
         """Splits the task's sources provide."""
