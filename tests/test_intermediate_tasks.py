@@ -22,7 +22,11 @@ def test_anli_rounds_one_to_three_together():
     examples = load("anli", data_dir=str(shared("intermediate", "anli")))
     assert len(examples) == 1000 + 1000 + 1200
     labels = [e["label"] for e in examples]
-    assert (labels.count("entailment"), labels.count("neutral"), labels.count("contradiction")) == (1070, 1068, 1062)  # 334/333/333 twice, then 402/402/396
+    assert (labels.count("entailment"), labels.count("neutral"), labels.count("contradiction")) == (
+        1070,
+        1068,
+        1062,
+    )  # 334/333/333 twice, then 402/402/396
 
 
 def test_commonsenseqa_five_choices_and_answer_key():

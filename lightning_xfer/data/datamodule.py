@@ -37,6 +37,15 @@ class EvalSet:
     settings: FeatureSettings
 
 
+def default_languages(task: Task, config: TaskConfig) -> list[str]:
+    """Every language of the task, or of the benchmark the config names."""
+    if config.benchmark is None:
+        return list(task.languages)
+    if config.benchmark not in task.benchmarks:
+        raise UserError(f"task {task.name} is not part of {config.benchmark!r}; it is in {list(task.benchmarks)}")
+    return list(task.benchmark_languages.get(config.benchmark, task.languages))
+
+
 class XferDataModule(pl.LightningDataModule):
     """Features for the tasks of a run; the tokenizer is the encoder's (linked by the CLI)."""
 
@@ -112,7 +121,7 @@ class XferDataModule(pl.LightningDataModule):
             if split not in task.splits() and not (config.files and split in config.files):
                 log.info("task %s has no %s split; nothing to evaluate there", task.name, split)
                 continue
-            languages = config.languages or list(task.languages)
+            languages = config.languages or default_languages(task, config)
             if fit and config.validation_languages is not None:
                 languages = config.validation_languages
             for language in languages:

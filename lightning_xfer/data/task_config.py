@@ -22,7 +22,10 @@ class TaskConfig:
     """The English training file (absolute, or relative to `data_dir`). Needed when the task trains
     on another task's data (XQuAD on SQuAD, XNLI on MNLI) that is not on the hub for you."""
     languages: list[str] | None = None
-    """Languages to evaluate in `validate`/`test`; None means every language of the task."""
+    """Languages to evaluate in `validate`/`test`; None means every language of the task (or of
+    `benchmark`)."""
+    benchmark: str | None = None
+    """`xtreme` or `xtreme-r`: evaluate the languages that benchmark scores for this task."""
     validation_languages: list[str] | None = None
     """Languages validated during `fit` (model selection); None means `languages`, [] none. XTREME selects on
     English dev data: [en]."""

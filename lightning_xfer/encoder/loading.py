@@ -61,9 +61,29 @@ def load_encoder(spec: EncoderSpec) -> PreTrainedModel:
     model = AutoModel.from_pretrained(source, config=config, **kwargs)
     if spec.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    if spec.freeze_embeddings:
+    if spec.freeze_embeddings or spec.frozen_layers:
         model.get_input_embeddings().requires_grad_(False)
+        for name, parameter in model.named_parameters():
+            if "embeddings" in name.split(".")[0:2]:
+                parameter.requires_grad_(False)  # positions, types and their LayerNorm too
+    if spec.frozen_layers:
+        layers = transformer_layers(model)
+        if spec.frozen_layers > len(layers):
+            raise UserError(
+                f"model.encoder.frozen_layers={spec.frozen_layers}, but {spec.name} has {len(layers)} layers"
+            )
+        for layer in layers[: spec.frozen_layers]:
+            layer.requires_grad_(False)
     return model
+
+
+def transformer_layers(model: PreTrainedModel) -> torch.nn.ModuleList:
+    """The stack of transformer layers, whatever the architecture calls it (layer, block, layers)."""
+    count = model.config.num_hidden_layers
+    for module in model.modules():
+        if isinstance(module, torch.nn.ModuleList) and len(module) == count:
+            return module
+    raise UserError(f"cannot find the {count} transformer layers of {type(model).__name__}")
 
 
 def _not_loadable(name: str, source: str, error: Exception) -> UserError:

@@ -27,5 +27,8 @@ class EncoderSpec:
     """Which hidden layer the heads read (-1 = last; 0 = embeddings; k = output of layer k)."""
     freeze_embeddings: bool = False
     """Keep the (large, 250k x hidden) embedding matrix fixed; saves memory and CPU time."""
+    frozen_layers: int = 0
+    """Also keep the bottom N transformer layers fixed (and the embeddings): the backward pass then
+    stops at layer N. A CPU-budget option for quick experiments, not the papers' recipe."""
     revision: str | None = None
     """Hub revision (branch, tag or commit) to pin."""

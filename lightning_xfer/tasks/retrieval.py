@@ -22,6 +22,7 @@ TATOEBA = Task(
     metric=accuracy,
     primary_metric="accuracy",
     languages=TATOEBA_LANGUAGES + TATOEBA_R_LANGUAGES,
+    benchmark_languages={"xtreme": TATOEBA_LANGUAGES, "xtreme-r": TATOEBA_LANGUAGES + TATOEBA_R_LANGUAGES},
     benchmarks=("xtreme", "xtreme-r"),
     domain="short everyday sentences (Tatoeba)",
     local=LocalFiles({"test": "tatoeba.{lang3}-eng.{lang3}"}, read_tatoeba),

@@ -58,7 +58,9 @@ class Task:
     primary_metric: str
     """The key of `metric`'s result that benchmarks average (`accuracy`, `f1`, ...)."""
     languages: tuple[str, ...] = ("en",)
-    """Languages evaluated (zero-shot for every one but the training language)."""
+    """Languages evaluated (zero-shot for every one but the training language): all the task has."""
+    benchmark_languages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The languages each benchmark scores, when they differ (XTREME-R added languages to some)."""
     labels: tuple[str, ...] = ()
     label_aliases: Mapping[str, str] = field(default_factory=dict)
     """Spellings found in some distributions of the data, mapped to the label set's name."""

@@ -97,6 +97,10 @@ UDPOS_LANGUAGES = (
     "zh",
 )
 XQUAD_LANGUAGES = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
+# XTREME-R's additions (Ruder et al., 2021, Table 1).
+PANX_R_EXTRA = ("qu", "pl", "uk", "az", "lt", "pa", "gu", "ro")
+UDPOS_R_EXTRA = ("lt", "pl", "uk", "wo", "ro")  # from UD v2.7
+XQUAD_R_EXTRA = ("ro",)
 MLQA_LANGUAGES = ("ar", "de", "en", "es", "hi", "vi", "zh")
 TYDIQA_LANGUAGES = ("ar", "bn", "en", "fi", "id", "ko", "ru", "sw", "te")
 
@@ -147,7 +151,8 @@ PANX = Task(
     role="target",
     metric=chunk_scores,
     primary_metric="f1",
-    languages=PANX_LANGUAGES,
+    languages=PANX_LANGUAGES + PANX_R_EXTRA,
+    benchmark_languages={"xtreme": PANX_LANGUAGES, "xtreme-r": PANX_LANGUAGES + PANX_R_EXTRA},
     labels=labels.PANX,
     benchmarks=("xtreme", "xtreme-r"),
     domain="Wikipedia",
@@ -167,7 +172,8 @@ UDPOS = Task(
     role="target",
     metric=chunk_scores,
     primary_metric="f1",
-    languages=UDPOS_LANGUAGES,
+    languages=UDPOS_LANGUAGES + UDPOS_R_EXTRA,
+    benchmark_languages={"xtreme": UDPOS_LANGUAGES, "xtreme-r": UDPOS_LANGUAGES + UDPOS_R_EXTRA},
     labels=labels.UPOS,
     benchmarks=("xtreme", "xtreme-r"),
     domain="mixed (news, web, fiction, legal, ...)",
@@ -187,7 +193,8 @@ XQUAD = Task(
     role="target",
     metric=squad_scores,
     primary_metric="f1",
-    languages=XQUAD_LANGUAGES,
+    languages=XQUAD_LANGUAGES + XQUAD_R_EXTRA,
+    benchmark_languages={"xtreme": XQUAD_LANGUAGES, "xtreme-r": XQUAD_LANGUAGES + XQUAD_R_EXTRA},
     benchmarks=("xtreme", "xtreme-r"),
     domain="Wikipedia",
     local=LocalFiles({"test": "xquad.{lang}.json"}, read_qa_file),
