@@ -13,6 +13,7 @@ from lightning_xfer.data.datamodule import XferDataModule
 from lightning_xfer.export import ExportEncoder
 from lightning_xfer.model import XferModule
 from lightning_xfer.results import ResultsWriter
+from lightning_xfer.submission.writer import SubmissionWriter
 
 
 class XferCLI(LightningCLI):
@@ -24,6 +25,7 @@ class XferCLI(LightningCLI):
         parser.link_arguments("data.tasks", "model.tasks")
         parser.add_lightning_class_args(ResultsWriter, "results")
         parser.add_lightning_class_args(ExportEncoder, "export")
+        parser.add_lightning_class_args(SubmissionWriter, "submission")
 
     def _prepare_subcommand_parser(self, klass, subcommand: str, **kwargs) -> LightningArgumentParser:
         parser = super()._prepare_subcommand_parser(klass, subcommand, **kwargs)

@@ -75,7 +75,15 @@ def sequence_command(argv: list[str]) -> None:
     run(argv)
 
 
+def score_command(argv: list[str]) -> None:
+    """Score a submission folder against labels with the official metrics (lightning_xfer.submission.score)."""
+    from lightning_xfer.submission.score import score_command as run
+
+    run(argv)
+
+
 COMMANDS: dict[str, Callable[[list[str]], None]] = {
+    "score": score_command,
     "tasks": tasks_command,
     "encoders": encoders_command,
     "sequence": sequence_command,

@@ -31,6 +31,12 @@ class Score:
         return f"{self.stage}/{self.task}/{self.metric}/{self.language}"
 
 
+def predict_eval_set(eval_set: EvalSet, collected: dict[str, Tensor]) -> dict[str, Any]:
+    """One prediction per evaluated example of one (task, language)."""
+    task = eval_set.task
+    return task.family.decode(task, eval_set.examples, eval_set.features, collected, eval_set.settings)
+
+
 def score_eval_set(eval_set: EvalSet, collected: dict[str, Tensor], stage: str) -> tuple[list[Score], dict[str, Any]]:
     """Scores and per-example predictions of one (task, language).
 
@@ -43,7 +49,7 @@ def score_eval_set(eval_set: EvalSet, collected: dict[str, Tensor], stage: str) 
     if not collected:
         log.warning("%s/%s/%s: no batches were evaluated", stage_name, task.name, eval_set.language)
         return [], {}
-    predictions = family.decode(task, eval_set.examples, eval_set.features, collected, eval_set.settings)
+    predictions = predict_eval_set(eval_set, collected)
     references = family.references(task, eval_set.examples)
     if len(predictions) < len(references):
         log.warning(

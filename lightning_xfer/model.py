@@ -21,7 +21,7 @@ from lightning_xfer.data.task_config import TaskConfig
 from lightning_xfer.encoder.loading import load_encoder
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.errors import UserError
-from lightning_xfer.evaluation import Score, score_eval_set
+from lightning_xfer.evaluation import Score, predict_eval_set, score_eval_set
 from lightning_xfer.heads import RetrievalHead
 from lightning_xfer.tasks import expand_groups, resolve_task
 
@@ -147,7 +147,7 @@ class XferModule(pl.LightningModule):
 
     # -- evaluation -----------------------------------------------------------------------------
     def _eval_sets(self, stage: str):
-        split = "validation" if stage == "validate" else "test"
+        split = "validation" if stage == "validate" else "test"  # `predict` writes test predictions
         return self.trainer.datamodule.eval_sets.get(split, [])
 
     def _eval_step(self, stage: str, batch: dict[str, Tensor], dataloader_idx: int) -> None:
@@ -188,6 +188,18 @@ class XferModule(pl.LightningModule):
 
     def on_test_epoch_end(self) -> None:
         self._eval_epoch_end("test")
+
+    def predict_step(self, batch, batch_idx, dataloader_idx: int = 0) -> None:
+        self._eval_step("predict", batch, dataloader_idx)
+
+    def on_predict_epoch_end(self) -> None:
+        """Predictions only: `predict` also runs on test sets whose labels are not public."""
+        collected, self._collected = self._collected, {}
+        self.latest_scores = []
+        self.latest_predictions = {
+            (eval_set.task.name, eval_set.language): predict_eval_set(eval_set, merge_collected(collected.get(i, [])))
+            for i, eval_set in enumerate(self._eval_sets("predict"))
+        }
 
 
 def _language_averages(scores: list[Score]) -> dict[str, float]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor, nn
 
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, segment_ids
+from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, column, segment_ids
 from lightning_xfer.heads import HeadOutput, SequenceClassificationHead
 
 if TYPE_CHECKING:
@@ -60,11 +60,11 @@ class Classification(TaskFamily):
         return {"feature_index": batch["feature_index"].cpu(), "prediction": output.logits.argmax(-1).cpu()}
 
     def decode(self, task, examples, features, collected, settings) -> dict[str, str]:
-        ids = examples["id"]
+        ids = column(examples, "id")
         return {
             ids[int(index)]: task.labels[int(label)]
             for index, label in zip(collected["feature_index"], collected["prediction"], strict=True)
         }
 
     def references(self, task: Task, examples: datasets.Dataset) -> dict[str, str]:
-        return dict(zip(examples["id"], examples["label"], strict=True))
+        return dict(zip(column(examples, "id"), column(examples, "label"), strict=True))

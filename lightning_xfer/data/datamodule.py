@@ -18,7 +18,7 @@ from lightning_xfer.data.sources import cache_key, load_split
 from lightning_xfer.data.task_config import TaskConfig
 from lightning_xfer.encoder.loading import load_tokenizer
 from lightning_xfer.errors import UserError
-from lightning_xfer.tasks import Task, expand_groups, get_task, resolve_task
+from lightning_xfer.tasks import Task, expand_groups, resolve_task
 
 log = logging.getLogger(__name__)
 FEATURE_VERSION = 1  # bump when feature conversion changes, so cached features are rebuilt
@@ -154,8 +154,7 @@ class XferDataModule(pl.LightningDataModule):
                 config.exclude_train_ids_from,
             )
             cache_file = str(cache_dir("features") / f"{task.name}-{split}-{language}-{key}.arrow")
-        family = get_task(task.train_from).family if training and task.train_from else task.family
-        features = family.featurize(examples, task, self.tokenizer, settings, training, cache_file)
+        features = task.family.featurize(examples, task, self.tokenizer, settings, training, cache_file)
         features = features.add_column("feature_index", list(range(len(features))))
         log.info("%s %s %s: %d examples, %d features", task.name, split, language, len(examples), len(features))
         return examples, features
@@ -167,15 +166,14 @@ class XferDataModule(pl.LightningDataModule):
                 batch_size=self.batch_size,
                 shuffle=True,
                 num_workers=self.num_workers,
-                collate_fn=partial(self._family(name).collate, tokenizer=self.tokenizer, training=True),
+                collate_fn=partial(self._task(name).family.collate, tokenizer=self.tokenizer, training=True),
             )
             for name, features in self.train_sets.items()
         }
         return CombinedLoader(loaders, mode="max_size_cycle")
 
-    def _family(self, name: str):
-        task = next(t for t in self.tasks if t.name == name)
-        return get_task(task.train_from).family if task.train_from else task.family
+    def _task(self, name: str) -> Task:
+        return next(t for t in self.tasks if t.name == name)
 
     def _eval_loaders(self, split: str) -> list[DataLoader]:
         return [

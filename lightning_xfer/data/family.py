@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import datasets
 import torch
 from torch import Tensor, nn
 from transformers import PreTrainedTokenizerBase
@@ -21,8 +22,6 @@ from transformers import PreTrainedTokenizerBase
 from lightning_xfer.heads.output import HeadOutput
 
 if TYPE_CHECKING:
-    import datasets
-
     from lightning_xfer.tasks.task import Task
 
 
@@ -87,6 +86,17 @@ class TaskFamily:
     def references(self, task: Task, examples: datasets.Dataset) -> dict[str, Any]:
         """The gold answer per example id, as the official scorer reads it."""
         raise NotImplementedError
+
+
+def column(dataset: datasets.Dataset, name: str) -> list:
+    """A whole column as a Python list.
+
+    `dataset[name]` is a lazy column in `datasets` >= 4, and indexing it element by element reads
+    the Arrow table once per element; decoding reads whole columns once instead.
+    """
+    if dataset._indices is not None:  # a selection or shuffle of another table
+        return list(dataset[name])
+    return dataset.data.column(name).to_pylist()
 
 
 def pad_sequences(sequences: Sequence[Sequence[int]], value: int, multiple_of: int | None = None) -> Tensor:

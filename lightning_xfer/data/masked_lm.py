@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 from transformers import DataCollatorForLanguageModeling
 
-from lightning_xfer.data.family import FeatureSettings, TaskFamily
+from lightning_xfer.data.family import FeatureSettings, TaskFamily, column
 from lightning_xfer.heads import HeadOutput, MaskedLMHead
 from lightning_xfer.heads.token_tagging import IGNORE_INDEX
 
@@ -66,11 +66,11 @@ class MaskedLM(TaskFamily):
         return {"feature_index": batch["feature_index"].cpu(), "correct": per_feature, "masked": totals}
 
     def decode(self, task, examples, features, collected, settings) -> dict[str, tuple[int, int]]:
-        ids, example_index = examples["id"], features["example_index"]
+        ids, example_index = column(examples, "id"), column(features, "example_index")
         return {
             ids[example_index[int(f)]]: (int(c), int(m))
             for f, c, m in zip(collected["feature_index"], collected["correct"], collected["masked"], strict=True)
         }
 
     def references(self, task, examples) -> dict[str, None]:
-        return dict.fromkeys(examples["id"])
+        return dict.fromkeys(column(examples, "id"))

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, pad_sequences
+from lightning_xfer.data.family import FeatureSettings, TaskFamily, column, pad_sequences
 from lightning_xfer.errors import UserError
 from lightning_xfer.heads import HeadOutput, MultipleChoiceHead
 
@@ -64,12 +64,12 @@ class MultipleChoice(TaskFamily):
         return {"feature_index": batch["feature_index"].cpu(), "prediction": output.logits.argmax(-1).cpu()}
 
     def decode(self, task, examples, features, collected, settings) -> dict[str, int]:
-        ids = examples["id"]
-        example_index = features["example_index"]
+        ids = column(examples, "id")
+        example_index = column(features, "example_index")
         return {
             ids[example_index[int(f)]]: int(p)
             for f, p in zip(collected["feature_index"], collected["prediction"], strict=True)
         }
 
     def references(self, task, examples) -> dict[str, int]:
-        return dict(zip(examples["id"], examples["label"], strict=True))
+        return dict(zip(column(examples, "id"), column(examples, "label"), strict=True))

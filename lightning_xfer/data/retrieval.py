@@ -1,9 +1,14 @@
-"""Sentence retrieval: Tatoeba (nearest neighbour), BUCC (margin mining), LAReQA, Mewsli-X.
+"""Sentence retrieval: Tatoeba (nearest neighbour), BUCC (margin mining), LAReQA and Mewsli-X
+(ranking a candidate pool).
 
 Evaluation embeds every sentence of both sides with the retrieval head (pooled, L2-normalised
 states of a middle layer by default, as XTREME does for untrained encoders) and searches in
 `decode`. Training, for the dual-encoder tasks, pairs each query with its target and uses the
 other targets of the batch as negatives.
+
+Examples carry `side` (`source` or `target`), `index` (line number) and, by mode, `relevant`
+(pool: the target ids that answer a source) or `gold` and `split` (margin: BUCC's aligned target
+id, and `dev`/`test`; the dev half only tunes the mining threshold).
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, pad_sequences
+from lightning_xfer.data.bitext_mining import best_threshold, mine
+from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, column, pad_sequences
 from lightning_xfer.heads import HeadOutput, RetrievalHead
 
 
@@ -26,9 +32,17 @@ def middle_layer(num_layers: int) -> int:
 
 @dataclass(frozen=True)
 class Retrieval(TaskFamily):
-    """Examples: {id, text, side (source|target), index}; predictions: the nearest target's index."""
+    """Examples: {id, text, side, index, ...}; predictions by `mode`:
+
+    - `nearest`: the index of each source's nearest target (Tatoeba);
+    - `pool`: each source's top-20 target ids (LAReQA, Mewsli-X);
+    - `margin`: the mined (source id, target id) pairs, {"pairs": set} (BUCC).
+    """
 
     pooling: Literal["mean", "cls"] = "mean"
+    mode: Literal["nearest", "pool", "margin"] = "nearest"
+    neighbours: int = 4
+    """k of the ratio margin (`margin` mode)."""
     search_batch: int = 4096
     """Source rows scored against all targets at once; bounds memory for large corpora."""
 
@@ -67,12 +81,12 @@ class Retrieval(TaskFamily):
 
     def embeddings(self, examples, features, collected) -> dict[str, tuple[list[str], list[int], Tensor]]:
         """Per side: example ids, their `index` values and their embeddings, in example order."""
-        example_of_feature = features["example_index"]
+        example_of_feature = column(features, "example_index")
         rows = sorted(
             range(len(collected["feature_index"])),
             key=lambda r: example_of_feature[int(collected["feature_index"][r])],
         )
-        ids, sides, indices = examples["id"], examples["side"], examples["index"]
+        ids, sides, indices = column(examples, "id"), column(examples, "side"), column(examples, "index")
         grouped: dict[str, tuple[list[str], list[int], list[Tensor]]] = {}
         for row in rows:
             example = example_of_feature[int(collected["feature_index"][row])]
@@ -82,20 +96,54 @@ class Retrieval(TaskFamily):
             side[2].append(collected["embedding"][row])
         return {name: (i, x, torch.stack(v)) for name, (i, x, v) in grouped.items()}
 
-    def decode(self, task, examples, features, collected, settings) -> dict[str, int]:
+    def decode(self, task, examples, features, collected, settings) -> dict[str, Any]:
         sides = self.embeddings(examples, features, collected)
+        if self.mode == "margin":
+            return self._mine(examples, sides)
         source_ids, _, sources = sides["source"]
-        _, target_index, targets = sides["target"]
+        target_ids, target_index, targets = sides["target"]
         predictions = {}
         for start in range(0, len(sources), self.search_batch):
-            nearest = (sources[start : start + self.search_batch] @ targets.T).argmax(-1)
-            for row, column in enumerate(nearest.tolist(), start=start):
-                predictions[source_ids[row]] = target_index[column]
+            scores = sources[start : start + self.search_batch] @ targets.T
+            if self.mode == "nearest":
+                for row, column in enumerate(scores.argmax(-1).tolist(), start=start):
+                    predictions[source_ids[row]] = target_index[column]
+            else:
+                top = scores.topk(min(20, scores.shape[1]), dim=-1).indices.tolist()
+                for row, columns in enumerate(top, start=start):
+                    predictions[source_ids[row]] = [target_ids[c] for c in columns]
         return predictions
 
-    def references(self, task, examples) -> dict[str, int]:
-        return {
-            i: index
-            for i, side, index in zip(examples["id"], examples["side"], examples["index"], strict=True)
-            if side == "source"
-        }
+    def _mine(self, examples, sides) -> dict[str, set]:
+        """BUCC: tune the margin threshold on the dev half's gold pairs, then mine the test half."""
+        gold = self._gold(examples)
+        threshold = 0.0
+        if "dev-source" in sides and gold["dev"]:
+            dev = self._mined(sides["dev-source"], sides["dev-target"])
+            threshold = best_threshold(dev, gold["dev"])
+        test = self._mined(sides["source"], sides["target"])
+        return {"pairs": {(s, t) for score, s, t in test if score > threshold}}
+
+    def _mined(self, source, target) -> list[tuple[float, str, str]]:
+        matched = mine(source[2], target[2], k=self.neighbours, block=self.search_batch)
+        return [(score, source[0][s], target[0][t]) for score, s, t in matched]
+
+    def _gold(self, examples) -> dict[str, set]:
+        gold = {"dev": set(), "test": set()}
+        for identifier, side, aligned in zip(
+            column(examples, "id"), column(examples, "side"), column(examples, "gold"), strict=True
+        ):
+            if aligned and side.endswith("source"):
+                gold["dev" if side.startswith("dev") else "test"].add((identifier, aligned))
+        return gold
+
+    def references(self, task, examples) -> dict[str, Any]:
+        if self.mode == "margin":
+            return {"pairs": self._gold(examples)["test"]}
+        sources = [i for i, side in enumerate(column(examples, "side")) if side == "source"]
+        ids = column(examples, "id")
+        if self.mode == "pool":
+            relevant = column(examples, "relevant")
+            return {ids[i]: relevant[i] for i in sources}
+        index = column(examples, "index")
+        return {ids[i]: index[i] for i in sources}

@@ -56,9 +56,12 @@ def load_split(task: Task, config: TaskConfig, split: str, language: str) -> Loa
         raise UserError(f"task {task.name}: the {split} split for {language!r} is empty ({loaded.source})")
     _apply_labels(get_task(task.train_from) if split == "train" and task.train_from else task, loaded)
     for number, example in enumerate(loaded.examples):
-        example.setdefault("id", f"{task.name}-{split}-{language}-{number}")
+        if not example.get("id"):
+            example["id"] = f"{task.name}-{split}-{language}-{number}"
     if split == "train":
         loaded.examples = _exclude(loaded.examples, config.exclude_train_ids_from)
+        if task.train_converter is not None:
+            loaded.examples = task.train_converter(loaded.examples)
         loaded.examples = _sample(loaded.examples, config.max_train_examples)
     elif config.max_eval_examples:
         loaded.examples = loaded.examples[: config.max_eval_examples]

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, segment_ids
+from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, column, segment_ids
 from lightning_xfer.heads import HeadOutput, SpanQAHead
 
 
@@ -93,7 +93,7 @@ class SpanQA(TaskFamily):
 
     def decode(self, task, examples, features, collected, settings) -> dict[str, str]:
         columns = features.select_columns(["example_index", "offsets"]).to_dict()
-        contexts = examples["context"]
+        contexts = column(examples, "context")
         best: dict[int, tuple[float, str]] = {}
         null: dict[int, float] = {}
         n = settings.n_best
@@ -118,13 +118,13 @@ class SpanQA(TaskFamily):
                         continue
                     text = contexts[example][offsets[s][0] : offsets[e][1]].strip()
                     best[example] = (s_score + e_score, text)
-        ids = examples["id"]
+        ids = column(examples, "id")
         if self.allow_unanswerable:
             return {ids[e]: "" if null[e] > score else text for e, (score, text) in best.items()}
         return {ids[example]: text for example, (_, text) in best.items()}
 
     def references(self, task, examples) -> dict[str, list[str]]:
-        return {i: a["text"] for i, a in zip(examples["id"], examples["answers"], strict=True)}
+        return {i: a["text"] for i, a in zip(column(examples, "id"), column(examples, "answers"), strict=True)}
 
 
 def _cut_questions(tokenizer, questions: list[str], max_tokens: int) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, pad_sequences, special_tokens_around
+from lightning_xfer.data.family import FeatureSettings, TaskFamily, column, pad_sequences, special_tokens_around
 from lightning_xfer.errors import UserError
 from lightning_xfer.heads import HeadOutput, TokenTaggingHead
 from lightning_xfer.heads.token_tagging import IGNORE_INDEX
@@ -93,7 +93,9 @@ class Tagging(TaskFamily):
                 if key not in best or context > best[key][0]:
                     best[key] = (context, predicted[position])
         predictions = {}
-        for example, (identifier, words) in enumerate(zip(examples["id"], examples["tokens"], strict=True)):
+        for example, (identifier, words) in enumerate(
+            zip(column(examples, "id"), column(examples, "tokens"), strict=True)
+        ):
             # A word without a prediction only happens when an example was never evaluated.
             labels = [best.get((example, w), (0, None))[1] for w in range(len(words))]
             if all(label is not None for label in labels):
@@ -101,7 +103,7 @@ class Tagging(TaskFamily):
         return predictions
 
     def references(self, task, examples) -> dict[str, list[str]]:
-        return dict(zip(examples["id"], examples["tags"], strict=True))
+        return dict(zip(column(examples, "id"), column(examples, "tags"), strict=True))
 
 
 def _window_starts(length: int, room: int, overlap: int) -> list[int]:

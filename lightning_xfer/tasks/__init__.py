@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 
 def catalogue() -> dict[str, Task]:
     """All tasks by name."""
-    from lightning_xfer.tasks import intermediate, retrieval, synthetic, xtreme
+    from lightning_xfer.tasks import intermediate, retrieval, synthetic, xtreme, xtreme_r
 
-    tasks = [*intermediate.TASKS, *xtreme.TASKS, *retrieval.TASKS, *synthetic.TASKS]
+    tasks = [*intermediate.TASKS, *xtreme_r.TASKS[1:], *xtreme.TASKS, *xtreme_r.TASKS[:1], *retrieval.TASKS,
+             *synthetic.TASKS]  # fmt: skip
     return {task.name: task for task in tasks}
 
 

@@ -73,6 +73,10 @@ class Task:
     max_length: int = 128
     needs_training: bool = True
     """False for retrieval tasks that XTREME evaluates straight from the pretrained encoder."""
+    submission: Any = None
+    """The task's `SubmissionFormat` in the benchmark's layout; None: the family's usual one."""
+    train_converter: Callable[[list[dict]], list[dict]] | None = None
+    """Turns the `train_from` task's examples into this task's schema (SQuAD QA -> retrieval pairs)."""
     labels_from_data: Callable[[Path], tuple[str, ...]] | None = None
     """For label sets that ship with the data (CCG supertags): reads them from the data directory."""
 

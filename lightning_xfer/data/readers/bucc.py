@@ -1,0 +1,57 @@
+"""BUCC 2018 as XTREME distributes it: `{lang}-en.{split}.{lang}` and `{lang}-en.{split}.en` hold
+`id<TAB>sentence` lines, `{lang}-en.{split}.gold` the aligned `source_id<TAB>target_id` pairs.
+
+XTREME tests on BUCC's "training" data (named `test`) and tunes the mining threshold on its
+"sample" (named `dev`), so reading a test file also reads the dev files beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lightning_xfer.errors import DataFormatError
+
+_EXPECTED = "'id<TAB>sentence' lines"
+
+
+def _sentences(path: Path) -> list[tuple[str, str]]:
+    rows = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            fields = line.rstrip("\n").split("\t", 1)
+            if len(fields) != 2 or not fields[0]:
+                raise DataFormatError(path, number, "no id and sentence", _EXPECTED)
+            rows.append((fields[0], fields[1]))
+    return rows
+
+
+def _gold(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    pairs = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != 2:
+                raise DataFormatError(path, number, f"{len(fields)} fields", "'source_id<TAB>target_id' lines")
+            pairs[fields[0]] = fields[1]
+    return pairs
+
+
+def read_bucc(path: Path, language: str) -> list[dict]:
+    """Source and target sentences of the file's split, plus the dev split's, with gold alignments."""
+    path = Path(path)
+    split = path.name.split(".")[-2]  # de-en.test.de -> test
+    examples = []
+    for part in ("dev", split) if split != "dev" else ("dev",):
+        prefix = "" if part == split else "dev-"
+        stem = path.parent / f"{language}-en.{part}"
+        gold = _gold(Path(f"{stem}.gold"))
+        for side, suffix in (("source", language), ("target", "en")):
+            file = Path(f"{stem}.{suffix}")
+            if not file.exists():
+                raise DataFormatError(file, None, "the file is missing", f"{file.name} beside {path.name}")
+            for index, (identifier, text) in enumerate(_sentences(file)):
+                examples.append({"id": identifier, "text": text, "side": prefix + side, "index": index,
+                                 "gold": gold.get(identifier, "") if side == "source" else ""})  # fmt: skip
+    return examples

@@ -1,0 +1,168 @@
+"""`python -m lightning_xfer score`: the official XTREME / XTREME-R scores of a submission folder.
+
+Reads `<task>/test-<lang>.<ext>` from a predictions folder and a labels folder, scores every task
+and language present with the same metric functions the training loop logs, and reports
+`{"overall": {group or "all_task": score}, "detailed": {task: {metric: {lang: score},
+"avg_<metric>": score, "avg_metric": score}}}` with the benchmark's key names and values x100.
+QA tasks' `avg_metric` is (EM + F1) / 2; other tasks use F1 where they have it, else accuracy,
+else map@20. Nothing is ever scored as a silent zero: a missing file, a line-count mismatch, an
+unknown folder or a malformed file is listed under `problems` (and the exit code is 2), and a task
+with a problem is left out of the group and overall averages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lightning_xfer.errors import UserError
+from lightning_xfer.submission.writer import submission_format
+from lightning_xfer.tasks import get_task
+
+BENCHMARKS = {
+    "xtreme": {
+        "classification": ("pawsx", "xnli"),
+        "tagging": ("udpos", "panx"),
+        "qa": ("xquad", "mlqa", "tydiqa"),
+        "retrieval": ("bucc2018", "tatoeba"),
+    },
+    "xtreme-r": {
+        "classification": ("xnli", "xcopa"),
+        "tagging": ("udpos", "panx"),
+        "qa": ("xquad", "mlqa", "tydiqa"),
+        "retrieval": ("mewslix", "lareqa", "tatoeba"),
+    },
+}
+QA_TASKS = ("xquad", "mlqa", "tydiqa")
+
+
+@dataclass
+class Report:
+    detailed: dict[str, dict] = field(default_factory=dict)
+    overall: dict[str, float] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    incomplete: set[str] = field(default_factory=set)
+
+    def as_json(self) -> dict:
+        return {"overall": self.overall, "detailed": self.detailed, "problems": self.problems}
+
+
+def benchmark_languages(task_name: str, benchmark: str) -> tuple[str, ...]:
+    task = get_task(task_name)
+    return tuple(task.benchmark_languages.get(benchmark, task.languages))
+
+
+def score_submission(predictions: Path, labels: Path, benchmark: str) -> Report:
+    if benchmark not in BENCHMARKS:
+        raise UserError(f"--benchmark must be one of {sorted(BENCHMARKS)}, not {benchmark!r}")
+    for folder in (predictions, labels):
+        if not folder.is_dir():
+            raise UserError(f"{folder} is not a folder")
+    tasks = [t for group in BENCHMARKS[benchmark].values() for t in group]
+    report = Report()
+    for side, folder in (("predictions", predictions), ("labels", labels)):
+        for unknown in sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in tasks):
+            report.problems.append(
+                f"{side}: unknown task folder {folder / unknown} ({benchmark} has {', '.join(tasks)})"
+            )
+    for task_name in dict.fromkeys(tasks):
+        if not (predictions / task_name).is_dir():
+            continue
+        if not (labels / task_name).is_dir():
+            report.problems.append(f"{task_name}: predictions but no labels folder {labels / task_name}; task skipped")
+            report.incomplete.add(task_name)
+            continue
+        _score_task(task_name, predictions, labels, benchmark, report)
+    _overall(report, benchmark)
+    return report
+
+
+def _score_task(task_name: str, predictions: Path, labels: Path, benchmark: str, report: Report) -> None:
+    task = get_task(task_name)
+    fmt = submission_format(task)
+    by_metric: dict[str, dict[str, float]] = {}
+    for language in benchmark_languages(task_name, benchmark):
+        name = f"test-{language}.{fmt.extension}"
+        predicted_file, label_file = predictions / task_name / name, labels / task_name / name
+        if not predicted_file.exists() and not label_file.exists():
+            continue
+        problem = None
+        if not predicted_file.exists():
+            problem = f"missing prediction file {predicted_file}"
+        elif not label_file.exists():
+            problem = f"missing label file {label_file}"
+        else:
+            try:
+                predicted, gold = fmt.read_predictions(predicted_file), fmt.read_labels(label_file)
+                if len(predicted) != len(gold):
+                    problem = f"{predicted_file} has {len(predicted)} items, {label_file} has {len(gold)}"
+                else:
+                    for metric, value in task.metric(predicted, gold, language).items():
+                        by_metric.setdefault(metric, {})[language] = value
+            except UserError as error:
+                problem = str(error)
+        if problem:
+            report.problems.append(f"{task_name}/{language} not scored: {problem}")
+            report.incomplete.add(task_name)
+    if not by_metric:
+        return
+    scores: dict = dict(by_metric)
+    for metric, values in by_metric.items():
+        scores[f"avg_{metric}"] = sum(values.values()) / len(values)
+    if task_name in QA_TASKS:
+        scores["avg_metric"] = (scores["avg_exact_match"] + scores["avg_f1"]) / 2
+    else:
+        for metric in ("f1", "accuracy", "map@20"):
+            if f"avg_{metric}" in scores:
+                scores["avg_metric"] = scores[f"avg_{metric}"]
+                break
+    report.detailed[task_name] = scores
+
+
+def _overall(report: Report, benchmark: str) -> None:
+    complete = {t for t in report.detailed if t not in report.incomplete}
+    groups = BENCHMARKS[benchmark]
+    every = {t for group in groups.values() for t in group}
+    if every <= complete:
+        report.overall["all_task"] = sum(report.detailed[t]["avg_metric"] for t in every) / len(every)
+    for group, members in groups.items():
+        if set(members) <= complete:
+            report.overall[group] = sum(report.detailed[t]["avg_metric"] for t in members) / len(members)
+
+
+def format_report(report: Report) -> str:
+    lines = []
+    for task_name, scores in report.detailed.items():
+        metrics = [m for m, v in scores.items() if isinstance(v, dict)]
+        languages = list(dict.fromkeys(lang for m in metrics for lang in scores[m]))
+        lines.append(f"\n{task_name}  (avg_metric {scores['avg_metric']:.2f})")
+        lines.append("language  " + "  ".join(f"{m:>14}" for m in metrics))
+        for language in languages:
+            lines.append(
+                f"{language:<8}  " + "  ".join(f"{scores[m].get(language, float('nan')):14.2f}" for m in metrics)
+            )
+        lines.append(f"{'avg':<8}  " + "  ".join(f"{scores[f'avg_{m}']:14.2f}" for m in metrics))
+    if report.overall:
+        lines.append("\noverall  " + "  ".join(f"{k} {v:.2f}" for k, v in report.overall.items()))
+    for problem in report.problems:
+        lines.append(f"PROBLEM: {problem}")
+    return "\n".join(lines)
+
+
+def score_command(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="lightning_xfer score", description=__doc__.split("\n")[0])
+    parser.add_argument("--predictions", type=Path, required=True, help="submission folder: <task>/test-<lang>.<ext>")
+    parser.add_argument("--labels", type=Path, required=True, help="gold labels in the same layout")
+    parser.add_argument("--benchmark", choices=sorted(BENCHMARKS), default="xtreme")
+    parser.add_argument("--output", type=Path, help="write the scores as JSON here")
+    args = parser.parse_args(argv)
+    report = score_submission(args.predictions, args.labels, args.benchmark)
+    print(format_report(report))
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+        print(f"scores written to {args.output}")
+    if report.problems:
+        raise SystemExit(2)
