@@ -169,3 +169,14 @@ def test_copa_and_siqa_generated_layouts(tmp_path):
     (tmp_path / "dev-labels.lst").write_text("1\n")
     [example] = load("siqa", "validation", data_dir=str(tmp_path))
     assert example["label"] == 0 and len(example["choices"]) == 3
+
+
+def test_language_table_sizes_and_tiers():
+    table = languages()
+    assert table["en"].cc100_gib == 300.8 and table["en"].resource_tier == "high"
+    assert table["sw"].resource_tier == "low" and table["ur"].resource_tier == "mid"
+    unseen = {code for code, language in table.items() if not language.seen_by_xlmr}
+    assert unseen == {"ht", "qu", "wo", "yo"}  # XTREME-R languages XLM-R never saw, and Yoruba
+    assert all(table[code].resource_tier == "low" for code in unseen)
+    xtreme = get_task("panx").benchmark_languages["xtreme"]
+    assert all(table[code].wikipedia_articles_m for code in xtreme)  # XTREME's table lists its 40
