@@ -151,14 +151,17 @@ class PairLines(SubmissionFormat):
     def write(self, path, predictions, order):
         _write(path, "".join(f"{s}\t{t}\n" for s, t in predictions["pairs"]))
 
-    def _pairs(self, path: Path) -> dict[str, set]:
+    def _pairs_from_text(self, text: str, path: Path | str = "<text>") -> set[tuple[str, str]]:
         pairs = set()
-        for number, line in enumerate(_lines(path), start=1):
+        for number, line in enumerate(text.rstrip("\n").split("\n") if text.strip() else [], start=1):
             fields = line.split("\t")
             if len(fields) != 2:
                 raise DataFormatError(path, number, f"{len(fields)} fields", "'source_id<TAB>target_id' lines")
             pairs.add((fields[0].strip(), fields[1].strip()))
-        return {"pairs": pairs}
+        return pairs
+
+    def _pairs(self, path: Path) -> dict[str, set]:
+        return {"pairs": self._pairs_from_text(path.read_text(encoding="utf-8"), path)}
 
     def read_predictions(self, path):
         return self._pairs(path)

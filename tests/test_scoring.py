@@ -1,0 +1,116 @@
+"""The `score` command: official layout, official keys, the same numbers the test step logged."""
+
+import json
+
+import pytest
+from conftest import shared
+from helpers import cli, results
+
+from lightning_xfer.metrics.bucc import bucc_scores
+from lightning_xfer.metrics.ranking import average_precision_at_20, reciprocal_rank_at_20
+from lightning_xfer.submission.score import format_report, score_command, score_submission
+
+# (task, language, gold file in ../shared/data as the benchmark distributes it, submission extension)
+GOLD = [
+    ("panx", "sw", ("panx_xtreme", "test-sw.tsv"), "tsv"),
+    ("udpos", "vi", ("udpos_xtreme", "test-vi.tsv"), "tsv"),
+    ("xnli", "de", ("xnli_de", "test.txt"), "tsv"),
+    ("pawsx", "de", ("pawsx_de", "test.tsv"), "tsv"),
+    ("xquad", "de", ("xquad", "xquad.de.json"), "json"),
+    ("tydiqa", "sw", ("tydiqa_goldp", "swahili_tydiqa_dev.json"), "json"),
+    ("tatoeba", "de", None, "tsv"),
+]
+
+
+@pytest.fixture(scope="module")
+def submission(tmp_path_factory):
+    """The tiny encoder's test predictions on real files, and the labels folder beside them."""
+    root = tmp_path_factory.mktemp("roundtrip")
+    tasks = [
+        {"name": "panx", "data_dir": str(shared("panx_xtreme")), "languages": ["sw"]},
+        {"name": "udpos", "data_dir": str(shared("udpos_xtreme")), "languages": ["vi"]},
+        {"name": "xnli", "data_dir": str(shared("xnli_de")), "files": {"test": "test.txt"}, "languages": ["de"]},
+        {"name": "pawsx", "data_dir": str(shared("pawsx_de")), "files": {"test": "test.tsv"}, "languages": ["de"]},
+        {"name": "xquad", "data_dir": str(shared("xquad")), "languages": ["de"]},
+        {"name": "tydiqa", "data_dir": str(shared("tydiqa_goldp")), "files": {"test": "{language}_tydiqa_dev.json"},
+         "languages": ["sw"]},
+        {"name": "tatoeba", "data_dir": str(shared("tatoeba")), "languages": ["de"]},
+    ]  # fmt: skip
+    cli("test", "--model.encoder.name=tiny", f"--trainer.default_root_dir={root}", "--trainer.logger=false",
+        "--trainer.enable_progress_bar=false", f"--data.tasks={json.dumps(tasks)}", "--data.eval_batch_size=128",
+        "--results.path", str(root / "results.jsonl"), "--submission.on_test=true",
+        "--submission.dirpath", str(root / "predictions"))  # fmt: skip
+    labels = root / "labels"
+    for task, language, gold, extension in GOLD:
+        target = labels / task / f"test-{language}.{extension}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if gold is None:  # Tatoeba's gold is the line-aligned index
+            target.write_text("".join(f"{i}\n" for i in range(1000)))
+        else:
+            target.symlink_to(shared(*gold))
+    return root
+
+
+def test_score_reproduces_the_logged_test_scores(submission):
+    report = score_submission(submission / "predictions", submission / "labels", "xtreme")
+    assert report.problems == []
+    logged = {(r["task"], r["language"], r["metric"]): r["value"] for r in results(submission / "results.jsonl")}
+    compared = 0
+    for task, scores in report.detailed.items():
+        for metric, by_language in scores.items():
+            if isinstance(by_language, dict):
+                for language, value in by_language.items():
+                    assert value == pytest.approx(logged[(task, language, metric)], abs=1e-9), (task, metric)
+                    compared += 1
+    assert compared == 15  # panx 4 + udpos 4 metrics, xnli, pawsx, tatoeba 1, xquad, tydiqa 2
+    assert set(report.detailed) == {"panx", "udpos", "xnli", "pawsx", "xquad", "tydiqa", "tatoeba"}
+    xquad = report.detailed["xquad"]
+    assert xquad["avg_metric"] == pytest.approx((xquad["avg_exact_match"] + xquad["avg_f1"]) / 2)
+    assert report.detailed["panx"]["avg_metric"] == report.detailed["panx"]["avg_f1"]
+    assert report.detailed["xnli"]["avg_metric"] == report.detailed["xnli"]["avg_accuracy"]
+    # Groups whose tasks are all present get a score; the others (qa lacks mlqa) do not.
+    assert set(report.overall) == {"classification", "tagging"}
+    assert "xquad" in format_report(report)
+
+
+def test_problems_are_reported_never_scored_as_zero(submission, tmp_path, capsys):
+    predictions = tmp_path / "predictions"
+    for task in ("panx", "xnli", "xquad"):
+        (predictions / task).mkdir(parents=True)
+    (predictions / "panx" / "test-sw.tsv").write_text("O\n\n")  # one sentence, the gold has 1000
+    (predictions / "xquad" / "test-de.json").write_text('{"broken": ')
+    (predictions / "mystery").mkdir()
+    report = score_submission(predictions, submission / "labels", "xtreme")
+    text = "\n".join(report.problems)
+    assert "panx/sw not scored" in text and "1 items" in text
+    assert "xnli/de not scored: missing prediction file" in text
+    assert "xquad/de not scored" in text and "invalid JSON" in text
+    assert "unknown task folder" in text and "mystery" in text
+    assert report.detailed == {} and report.overall == {}
+    with pytest.raises(SystemExit) as exit_info:
+        score_command(["--predictions", str(predictions), "--labels", str(submission / "labels"),
+                       "--output", str(tmp_path / "scores.json")])  # fmt: skip
+    assert exit_info.value.code == 2
+    assert json.loads((tmp_path / "scores.json").read_text())["problems"]
+    assert "PROBLEM: " in capsys.readouterr().out
+
+
+def test_bucc_duplicate_pairs_count_once():
+    predicted = {"pairs": {("d1", "e1"), ("d2", "e9")}}
+    gold = {"pairs": {("d1", "e1"), ("d2", "e2")}}
+    assert bucc_scores(predicted, gold) == {"f1": 50.0, "precision": 50.0, "recall": 50.0}
+    from lightning_xfer.submission.formats import PairLines
+
+    assert len(PairLines()._pairs_from_text("d1\te1\nd1\te1\n")) == 1
+
+
+def test_mewslix_mrr_at_20():
+    predictions = {"m1": ["Q1", "Q2"], "m2": ["Q5", "Q3"], "m3": [f"Q{i}" for i in range(30)]}
+    references = {"m1": "Q1", "m2": "Q3", "m3": "Q25"}  # rank 1, rank 2, beyond 20
+    assert reciprocal_rank_at_20(predictions, references)["map@20"] == pytest.approx(100 * (1 + 0.5 + 0) / 3)
+
+
+def test_lareqa_map_at_20():
+    # relevant {a, b}: hits at ranks 1 and 3 -> (1/1 + 2/3) / 2
+    assert average_precision_at_20({"q": ["a", "x", "b"]}, {"q": ["a", "b"]})["map@20"] == pytest.approx(100 * 5 / 6)
+    assert average_precision_at_20({"q": ["a", "a", "b"]}, {"q": ["a", "b"]})["map@20"] == pytest.approx(100 * 5 / 6)
