@@ -155,8 +155,26 @@ class XferModule(pl.LightningModule):
         output = self.forward_task(eval_set.task.name, batch)
         self._collected.setdefault(dataloader_idx, []).append(eval_set.task.family.collect(batch, output))
 
-    def _eval_epoch_end(self, stage: str) -> None:
+    def _gathered(self) -> dict[int, list[dict[str, Tensor]]]:
+        """This rank's collected outputs, joined with every other rank's under data parallelism.
+
+        Each rank scores only its shard of every language, and distributed samplers repeat a few
+        features to even the shards out; decoding the union, de-duplicated by feature index
+        (`merge_collected`), scores every example exactly once.
+        """
         collected, self._collected = self._collected, {}
+        if self.trainer.world_size == 1 or not torch.distributed.is_initialized():
+            return collected
+        everyone: list = [None] * self.trainer.world_size
+        torch.distributed.all_gather_object(everyone, collected)
+        joined: dict[int, list[dict[str, Tensor]]] = {}
+        for rank_collected in everyone:
+            for index, parts in rank_collected.items():
+                joined.setdefault(index, []).extend(parts)
+        return joined
+
+    def _eval_epoch_end(self, stage: str) -> None:
+        collected = self._gathered()
         if self.trainer.sanity_checking:
             return
         self.latest_scores, self.latest_predictions = [], {}
@@ -194,7 +212,7 @@ class XferModule(pl.LightningModule):
 
     def on_predict_epoch_end(self) -> None:
         """Predictions only: `predict` also runs on test sets whose labels are not public."""
-        collected, self._collected = self._collected, {}
+        collected = self._gathered()
         self.latest_scores = []
         self.latest_predictions = {
             (eval_set.task.name, eval_set.language): predict_eval_set(eval_set, merge_collected(collected.get(i, [])))

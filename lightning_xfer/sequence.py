@@ -81,9 +81,18 @@ def sequence_command(argv: list[str]) -> None:
     parser.add_argument("file", type=Path)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a variable")
     parser.add_argument("--dry-run", action="store_true", help="print the commands without running them")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="run only the steps whose name contains TEXT (repeatable)",
+    )
     args = parser.parse_args(argv)
     overrides = dict(item.split("=", 1) for item in args.set if "=" in item)
-    steps = load_steps(args.file, overrides)
+    steps = [s for s in load_steps(args.file, overrides) if not args.only or any(t in s["name"] for t in args.only)]
+    if not steps:
+        raise UserError(f"{args.file}: no step matches --only {args.only}")
     with tempfile.TemporaryDirectory(prefix="lightning_xfer_sequence_") as scratch:
         for step in steps:
             configs = [resolved_config(c, step["variables"], Path(scratch)) for c in step["configs"]]

@@ -43,10 +43,11 @@ class Report:
     detailed: dict[str, dict] = field(default_factory=dict)
     overall: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     incomplete: set[str] = field(default_factory=set)
 
     def as_json(self) -> dict:
-        return {"overall": self.overall, "detailed": self.detailed, "problems": self.problems}
+        return {"overall": self.overall, "detailed": self.detailed, "problems": self.problems, "notes": self.notes}
 
 
 def benchmark_languages(task_name: str, benchmark: str) -> tuple[str, ...]:
@@ -61,12 +62,15 @@ def score_submission(predictions: Path, labels: Path, benchmark: str) -> Report:
         if not folder.is_dir():
             raise UserError(f"{folder} is not a folder")
     tasks = [t for group in BENCHMARKS[benchmark].values() for t in group]
+    other = {t for name, groups in BENCHMARKS.items() if name != benchmark for g in groups.values() for t in g}
     report = Report()
     for side, folder in (("predictions", predictions), ("labels", labels)):
-        for unknown in sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in tasks):
-            report.problems.append(
-                f"{side}: unknown task folder {folder / unknown} ({benchmark} has {', '.join(tasks)})"
-            )
+        for name in sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in tasks):
+            if name in other:
+                report.notes.append(f"{side}: {name} is not a {benchmark} task; skipped")
+            else:
+                listed = ", ".join(tasks)
+                report.problems.append(f"{side}: unknown task folder {folder / name} ({benchmark} has {listed})")
     for task_name in dict.fromkeys(tasks):
         if not (predictions / task_name).is_dir():
             continue
@@ -146,8 +150,8 @@ def format_report(report: Report) -> str:
         lines.append(f"{'avg':<8}  " + "  ".join(f"{scores[f'avg_{m}']:14.2f}" for m in metrics))
     if report.overall:
         lines.append("\noverall  " + "  ".join(f"{k} {v:.2f}" for k, v in report.overall.items()))
-    for problem in report.problems:
-        lines.append(f"PROBLEM: {problem}")
+    lines.extend(f"note: {note}" for note in report.notes)
+    lines.extend(f"PROBLEM: {problem}" for problem in report.problems)
     return "\n".join(lines)
 
 
