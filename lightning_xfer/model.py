@@ -184,16 +184,18 @@ class XferModule(pl.LightningModule):
             self.latest_scores.extend(scores)
             self.latest_predictions[(eval_set.task.name, eval_set.language)] = predictions
         for score in self.latest_scores:
-            self.log(score.key, score.value, add_dataloader_idx=False, sync_dist=False)
+            self.log(score.key, score.value, add_dataloader_idx=False, sync_dist=True)  # equal on every rank
         averages = _language_averages(self.latest_scores)
         for key, value in averages.items():
-            self.log(key, value, add_dataloader_idx=False)
+            self.log(key, value, add_dataloader_idx=False, sync_dist=True)
         primary = [averages[k] for k in averages if k.split("/")[2] == self.tasks[k.split("/")[1]].primary_metric]
         if primary:
             # One number for checkpoint selection: the mean over tasks of each task's primary
             # metric, averaged over the languages evaluated (`val/score`, `test/score`).
             stage = self.latest_scores[0].stage
-            self.log(f"{stage}/score", sum(primary) / len(primary), add_dataloader_idx=False, prog_bar=True)
+            self.log(
+                f"{stage}/score", sum(primary) / len(primary), add_dataloader_idx=False, prog_bar=True, sync_dist=True
+            )
 
     def validation_step(self, batch, batch_idx, dataloader_idx: int = 0) -> None:
         self._eval_step("validate", batch, dataloader_idx)

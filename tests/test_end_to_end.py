@@ -119,3 +119,30 @@ def test_tasks_train_together_on_one_encoder(tmp_path):
     for task in ("synthetic-topic", "synthetic-mlm"):
         grads = [p.grad for p in run.model.heads[task].parameters() if p.requires_grad]
         assert grads and all(g is not None and g.abs().sum() > 0 for g in grads), task
+
+
+def test_two_process_data_parallel_evaluation_scores_each_example_once(trained, tmp_path):
+    """A real 2-process DDP run (gloo, CPU): per-language scores equal the single-process ones."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import PROJECT
+
+    root, run = trained
+    checkpoint = str(run / "checkpoints" / "last.ckpt")
+    single = [r for r in results(run / "results.jsonl") if r["stage"] == "test"]
+    if not single:
+        quickstart("test", root, f"--ckpt_path={checkpoint}")
+        single = [r for r in results(run / "results.jsonl") if r["stage"] == "test"]
+    command = [
+        sys.executable, "-m", "lightning_xfer", "test", "--config", str(PROJECT / "configs" / "quickstart.yaml"),
+        f"--ckpt_path={checkpoint}", "--trainer.devices=2", "--trainer.strategy=ddp", "--trainer.logger=false",
+        f"--trainer.default_root_dir={tmp_path}", "--trainer.enable_progress_bar=false",
+        f"--results.path={tmp_path / 'ddp.jsonl'}",
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(PROJECT)})
+    parallel = results(tmp_path / "ddp.jsonl")
+    assert [(r["language"], r["value"], r["examples"]) for r in parallel] == [
+        (r["language"], r["value"], r["examples"]) for r in single[-4:]
+    ]
