@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor, nn
 
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, column, segment_ids
-from lightning_xfer.heads import HeadOutput, SequenceClassificationHead
+from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, column, map_examples, segment_ids
+from lightning_xfer.heads import SequenceClassificationHead
 
 if TYPE_CHECKING:
     import datasets
@@ -41,23 +41,12 @@ class Classification(TaskFamily):
                 **segment_ids(encoded),
             }
 
-        return examples.map(
-            encode,
-            batched=True,
-            with_indices=True,
-            remove_columns=examples.column_names,
-            cache_file_name=cache_file,
-            load_from_cache_file=cache_file is not None,
-            desc=f"tokenising {task.name}",
-        )
+        return map_examples(examples, encode, task.name, cache_file)
 
     def collate(self, features: Sequence[dict[str, Any]], tokenizer, training: bool = False) -> dict[str, Tensor]:
         batch = collate_inputs(features, tokenizer.pad_token_id)
         batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.long)
         return batch
-
-    def collect(self, batch: dict[str, Tensor], output: HeadOutput) -> dict[str, Tensor]:
-        return {"feature_index": batch["feature_index"].cpu(), "prediction": output.logits.argmax(-1).cpu()}
 
     def decode(self, task, examples, features, collected, settings) -> dict[str, str]:
         ids = column(examples, "id")

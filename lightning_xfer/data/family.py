@@ -69,8 +69,11 @@ class TaskFamily:
         raise NotImplementedError
 
     def collect(self, batch: dict[str, Tensor], output: HeadOutput) -> dict[str, Tensor]:
-        """The part of a batch's output that decoding needs, on the CPU, keyed by `feature_index`."""
-        raise NotImplementedError
+        """The part of a batch's output that decoding needs, on the CPU, keyed by `feature_index`.
+
+        By default the arg-max over the last dimension: a label per example, per token, or a choice.
+        """
+        return {"feature_index": batch["feature_index"].cpu(), "prediction": output.logits.argmax(-1).cpu()}
 
     def decode(
         self,
@@ -86,6 +89,20 @@ class TaskFamily:
     def references(self, task: Task, examples: datasets.Dataset) -> dict[str, Any]:
         """The gold answer per example id, as the official scorer reads it."""
         raise NotImplementedError
+
+
+def map_examples(examples: datasets.Dataset, encode, task_name: str, cache_file: str | None) -> datasets.Dataset:
+    """Batched `map` of `encode(batch, indices)` whose features replace the examples' columns,
+    read from `cache_file` when an earlier run wrote it."""
+    return examples.map(
+        encode,
+        batched=True,
+        with_indices=True,
+        remove_columns=examples.column_names,
+        cache_file_name=cache_file,
+        load_from_cache_file=cache_file is not None,
+        desc=f"tokenising {task_name}",
+    )
 
 
 def column(dataset: datasets.Dataset, name: str) -> list:

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 from transformers import DataCollatorForLanguageModeling
 
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, column
+from lightning_xfer.data.family import FeatureSettings, TaskFamily, column, map_examples
 from lightning_xfer.heads import HeadOutput, MaskedLMHead
 from lightning_xfer.heads.token_tagging import IGNORE_INDEX
 
@@ -33,11 +33,7 @@ class MaskedLM(TaskFamily):
             encoded = tokenizer(batch["text"], truncation=True, max_length=settings.max_length)
             return {"input_ids": encoded["input_ids"], "example_index": indices}
 
-        return examples.map(
-            encode, batched=True, with_indices=True, remove_columns=examples.column_names,
-            cache_file_name=cache_file, load_from_cache_file=cache_file is not None,
-            desc=f"tokenising {task.name}",
-        )  # fmt: skip
+        return map_examples(examples, encode, task.name, cache_file)
 
     def collate(self, features: Sequence[dict[str, Any]], tokenizer, training: bool = False) -> dict[str, Tensor]:
         indices = torch.tensor([f["feature_index"] for f in features], dtype=torch.long)

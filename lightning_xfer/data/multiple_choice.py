@@ -12,9 +12,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, column, pad_sequences
+from lightning_xfer.data.family import FeatureSettings, TaskFamily, column, map_examples, pad_sequences
 from lightning_xfer.errors import UserError
-from lightning_xfer.heads import HeadOutput, MultipleChoiceHead
+from lightning_xfer.heads import MultipleChoiceHead
 
 
 class MultipleChoice(TaskFamily):
@@ -37,15 +37,7 @@ class MultipleChoice(TaskFamily):
                 at += len(choices)
             return {"input_ids": grouped, "labels": batch["label"], "example_index": indices}
 
-        return examples.map(
-            encode,
-            batched=True,
-            with_indices=True,
-            remove_columns=examples.column_names,
-            cache_file_name=cache_file,
-            load_from_cache_file=cache_file is not None,
-            desc=f"tokenising {task.name}",
-        )
+        return map_examples(examples, encode, task.name, cache_file)
 
     def collate(self, features: Sequence[dict[str, Any]], tokenizer, training: bool = False) -> dict[str, Tensor]:
         counts = {len(f["input_ids"]) for f in features}
@@ -59,9 +51,6 @@ class MultipleChoice(TaskFamily):
             "num_choices": torch.tensor(counts.pop()),
             "feature_index": torch.tensor([f["feature_index"] for f in features], dtype=torch.long),
         }
-
-    def collect(self, batch: dict[str, Tensor], output: HeadOutput) -> dict[str, Tensor]:
-        return {"feature_index": batch["feature_index"].cpu(), "prediction": output.logits.argmax(-1).cpu()}
 
     def decode(self, task, examples, features, collected, settings) -> dict[str, int]:
         ids = column(examples, "id")

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from lightning_xfer.data.bitext_mining import best_threshold, mine
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, column, pad_sequences
+from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, column, map_examples, pad_sequences
 from lightning_xfer.heads import HeadOutput, RetrievalHead
 
 
@@ -62,11 +62,7 @@ class Retrieval(TaskFamily):
             encoded = tokenizer(batch["text"], truncation=True, max_length=settings.max_length)
             return {"input_ids": encoded["input_ids"], "example_index": indices}
 
-        return examples.map(
-            encode, batched=True, with_indices=True, remove_columns=examples.column_names,
-            cache_file_name=cache_file, load_from_cache_file=cache_file is not None,
-            desc=f"tokenising {task.name}",
-        )  # fmt: skip
+        return map_examples(examples, encode, task.name, cache_file)
 
     def collate(self, features: Sequence[dict[str, Any]], tokenizer, training: bool = False) -> dict[str, Tensor]:
         batch = collate_inputs(features, tokenizer.pad_token_id)

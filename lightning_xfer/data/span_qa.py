@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, column, segment_ids
+from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, column, map_examples, segment_ids
 from lightning_xfer.heads import HeadOutput, SpanQAHead
 
 
@@ -61,15 +61,7 @@ class SpanQA(TaskFamily):
                     out["end_positions"].append(end)
             return out
 
-        return examples.map(
-            encode,
-            batched=True,
-            with_indices=True,
-            remove_columns=examples.column_names,
-            cache_file_name=cache_file,
-            load_from_cache_file=cache_file is not None,
-            desc=f"tokenising {task.name}",
-        )
+        return map_examples(examples, encode, task.name, cache_file)
 
     def collate(self, features: Sequence[dict[str, Any]], tokenizer, training: bool = False) -> dict[str, Tensor]:
         batch = collate_inputs(features, tokenizer.pad_token_id)

@@ -14,9 +14,16 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, column, pad_sequences, special_tokens_around
+from lightning_xfer.data.family import (
+    FeatureSettings,
+    TaskFamily,
+    column,
+    map_examples,
+    pad_sequences,
+    special_tokens_around,
+)
 from lightning_xfer.errors import UserError
-from lightning_xfer.heads import HeadOutput, TokenTaggingHead
+from lightning_xfer.heads import TokenTaggingHead
 from lightning_xfer.heads.token_tagging import IGNORE_INDEX
 
 
@@ -55,15 +62,7 @@ class Tagging(TaskFamily):
                     out["example_index"].append(index)
             return out
 
-        return examples.map(
-            encode,
-            batched=True,
-            with_indices=True,
-            remove_columns=examples.column_names,
-            cache_file_name=cache_file,
-            load_from_cache_file=cache_file is not None,
-            desc=f"tokenising {task.name}",
-        )
+        return map_examples(examples, encode, task.name, cache_file)
 
     def collate(self, features: Sequence[dict[str, Any]], tokenizer, training: bool = False) -> dict[str, Tensor]:
         return {
@@ -72,9 +71,6 @@ class Tagging(TaskFamily):
             "labels": pad_sequences([f["labels"] for f in features], IGNORE_INDEX),
             "feature_index": torch.tensor([f["feature_index"] for f in features], dtype=torch.long),
         }
-
-    def collect(self, batch: dict[str, Tensor], output: HeadOutput) -> dict[str, Tensor]:
-        return {"feature_index": batch["feature_index"].cpu(), "prediction": output.logits.argmax(-1).cpu()}
 
     def decode(self, task, examples, features, collected, settings) -> dict[str, list[str]]:
         columns = features.select_columns(["example_index", "word_index"]).to_dict()
