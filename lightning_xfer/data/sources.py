@@ -40,8 +40,9 @@ def data_directory(task: Task, config: TaskConfig) -> Path | None:
 
     if task.name in GENERATORS:
         directory = cache_dir("data", task.name)
-        if not any(directory.glob("*.tsv")):
+        if not (directory / ".generated").exists():
             GENERATORS[task.name](directory)
+            (directory / ".generated").touch()
         return directory
     return None
 
