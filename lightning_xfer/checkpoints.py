@@ -1,4 +1,7 @@
-"""`--ckpt_path best|last` in a fresh process: find the newest run's checkpoint on disk.
+"""Checkpoints across processes: `--ckpt_path best|last` in a fresh process, and a checkpoint's
+encoder weights (the hand-off into a new run, and the best-checkpoint export).
+
+`--ckpt_path best|last` in a fresh process finds the newest run's checkpoint on disk:
 
 Lightning resolves "best" and "last" only inside the process that ran `fit`. A researcher who runs
 `fit` and then `test` as two commands means the run they just trained, so we look under the
@@ -13,6 +16,16 @@ from pathlib import Path
 import torch
 
 from lightning_xfer.errors import UserError
+
+
+def encoder_state(path: str | Path, key: str = "checkpoint") -> dict[str, torch.Tensor]:
+    """The `encoder.*` weights of a Lightning checkpoint, keyed as the encoder itself names them;
+    `key` names the setting the path came from in the error for a missing file."""
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
+    except FileNotFoundError:
+        raise UserError(f"{key}: {path} does not exist") from None
+    return {key[len("encoder.") :]: value for key, value in saved.items() if key.startswith("encoder.")}
 
 
 def resolve_checkpoint(alias: str, root: str | Path) -> str:

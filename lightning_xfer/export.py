@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Literal
 
 import pytorch_lightning as pl
-import torch
 from pytorch_lightning.callbacks import Callback
 
+from lightning_xfer.checkpoints import encoder_state
 from lightning_xfer.encoder.loading import load_tokenizer
 from lightning_xfer.results import run_directory
 
@@ -52,10 +52,7 @@ def export_encoder(
     """Save the module's encoder (or `checkpoint`'s encoder weights) and its tokenizer, with a note."""
     directory.mkdir(parents=True, exist_ok=True)
     spec = pl_module.encoder_spec
-    state = None
-    if checkpoint is not None:
-        saved = torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"]
-        state = {k[len("encoder.") :]: v for k, v in saved.items() if k.startswith("encoder.")}
+    state = encoder_state(checkpoint) if checkpoint is not None else None
     pl_module.encoder.save_pretrained(directory, state_dict=state)
     load_tokenizer(spec.name, spec.preset_seed).save_pretrained(directory)
     note = {

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 from transformers import get_linear_schedule_with_warmup
 
+from lightning_xfer.checkpoints import encoder_state
 from lightning_xfer.data.family import merge_collected
 from lightning_xfer.data.task_config import TaskConfig
 from lightning_xfer.encoder.loading import load_encoder
@@ -81,12 +82,7 @@ class XferModule(pl.LightningModule):
             self._load_encoder_weights(self.hparams.init_encoder_from)
 
     def _load_encoder_weights(self, path: str) -> None:
-        try:
-            checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-        except FileNotFoundError:
-            raise UserError(f"model.init_encoder_from: {path} does not exist") from None
-        state = {k[len("encoder.") :]: v for k, v in checkpoint["state_dict"].items() if k.startswith("encoder.")}
-        result = self.encoder.load_state_dict(state, strict=False)
+        result = self.encoder.load_state_dict(encoder_state(path, "model.init_encoder_from"), strict=False)
         missing = [k for k in result.missing_keys if not k.endswith("position_ids")]
         if missing or result.unexpected_keys:
             raise UserError(

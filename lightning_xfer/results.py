@@ -32,6 +32,15 @@ def run_directory(trainer: pl.Trainer) -> Path:
     return Path(trainer.log_dir or trainer.default_root_dir)
 
 
+def evaluation_directory(trainer: pl.Trainer) -> Path:
+    """Where an evaluation's outputs go: the run that trained the evaluated checkpoint, so `fit` then
+    `test` in two processes keep one run's results together; otherwise this run's directory."""
+    checkpoint = Path(trainer.ckpt_path) if trainer.ckpt_path else None
+    if checkpoint is not None and checkpoint.parent.name == "checkpoints" and trainer.state.fn != "fit":
+        return checkpoint.parent.parent
+    return run_directory(trainer)
+
+
 def git_commit() -> str:
     """The commit of the installed lightning_xfer source (or "unknown" outside a checkout)."""
     try:
@@ -64,12 +73,7 @@ class ResultsWriter(Callback):
 
     def _file(self, trainer: pl.Trainer) -> Path:
         """`path`, else the run directory of the evaluated checkpoint, else this run's log directory."""
-        if self.path:
-            return Path(self.path)
-        checkpoint = Path(trainer.ckpt_path) if trainer.ckpt_path else None
-        if checkpoint is not None and checkpoint.parent.name == "checkpoints" and trainer.state.fn != "fit":
-            return checkpoint.parent.parent / "results.jsonl"
-        return run_directory(trainer) / "results.jsonl"
+        return Path(self.path) if self.path else evaluation_directory(trainer) / "results.jsonl"
 
     def write(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> Path | None:
         scores: list[Score] = getattr(pl_module, "latest_scores", [])

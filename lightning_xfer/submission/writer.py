@@ -8,7 +8,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback
 
-from lightning_xfer.results import run_directory
+from lightning_xfer.results import evaluation_directory
 from lightning_xfer.submission.formats import (
     AnswerJson,
     ChoiceJsonl,
@@ -52,12 +52,7 @@ class SubmissionWriter(Callback):
         self.on_test = on_test
 
     def _directory(self, trainer: pl.Trainer) -> Path:
-        if self.dirpath:
-            return Path(self.dirpath)
-        checkpoint = Path(trainer.ckpt_path) if trainer.ckpt_path else None
-        if checkpoint is not None and checkpoint.parent.name == "checkpoints":
-            return checkpoint.parent.parent / "predictions"
-        return run_directory(trainer) / "predictions"
+        return Path(self.dirpath) if self.dirpath else evaluation_directory(trainer) / "predictions"
 
     def write(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.is_global_zero:
