@@ -1,7 +1,8 @@
 """`python -m lightning_xfer {fit,validate,test,predict}`: LightningCLI with the run's links.
 
-The encoder's name chooses the tokenizer, and the task list is written once under `data.tasks`
-and copied to `model.tasks`, so a config never has to say either twice.
+The encoder is written once under `model.encoder` and handed whole to the DataModule (its
+tokenizer, at the same revision); the tasks are written once under `data.tasks`, resolved once by
+the DataModule, and the resolved tasks are handed to the model, so nothing is said or looked up twice.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ class XferCLI(LightningCLI):
     """LightningCLI for XferModule and XferDataModule, with results and encoder export built in."""
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
-        parser.link_arguments("model.encoder.name", "data.tokenizer")
-        parser.link_arguments("model.encoder.preset_seed", "data.tokenizer_preset_seed")
-        parser.link_arguments("data.tasks", "model.tasks")
+        parser.link_arguments("model.encoder", "data.encoder")
+        parser.link_arguments("data", "model.tasks", compute_fn=lambda data: data.run_tasks, apply_on="instantiate")
         parser.add_lightning_class_args(ResultsWriter, "results")
         parser.add_lightning_class_args(ExportEncoder, "export")
         parser.add_lightning_class_args(SubmissionWriter, "submission")

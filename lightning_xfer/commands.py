@@ -27,7 +27,7 @@ def tasks_command(argv: list[str]) -> None:
                 "languages": list(task.languages),
                 "metric": task.primary_metric,
                 "labels": list(task.labels),
-                "train_from": task.train_from,
+                "train_from": task.train_from.name if task.train_from else None,
                 "local_files": dict(task.local.files) if task.local else None,
                 "hub": f"{task.hub.path}:{task.hub.config}" if task.hub else None,
                 "domain": task.domain,
@@ -76,8 +76,8 @@ def sequence_command(argv: list[str]) -> None:
 
 
 def score_command(argv: list[str]) -> None:
-    """Score a submission folder against labels with the official metrics (lightning_xfer.submission.score)."""
-    from lightning_xfer.submission.score import score_command as run
+    """Score a submission folder against labels with the official metrics (lightning_xfer.scoring)."""
+    from lightning_xfer.scoring import score_command as run
 
     run(argv)
 

@@ -12,9 +12,9 @@ from typing import Literal
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback
+from transformers import PreTrainedTokenizerBase
 
 from lightning_xfer.checkpoints import encoder_state
-from lightning_xfer.encoder.loading import load_tokenizer
 from lightning_xfer.results import run_directory
 
 
@@ -42,19 +42,24 @@ class ExportEncoder(Callback):
         callback = trainer.checkpoint_callback
         if self.weights == "best" and callback is not None and callback.monitor and callback.best_model_path:
             checkpoint = callback.best_model_path
-        export_encoder(pl_module, directory, source=str(run_directory(trainer)), checkpoint=checkpoint)
+        tokenizer = trainer.datamodule.tokenizer
+        export_encoder(pl_module, directory, tokenizer, source=str(run_directory(trainer)), checkpoint=checkpoint)
         print(f"encoder exported to {directory} (from {checkpoint or 'the final weights'})")
 
 
 def export_encoder(
-    pl_module: pl.LightningModule, directory: Path, source: str | None = None, checkpoint: str | None = None
+    pl_module: pl.LightningModule,
+    directory: Path,
+    tokenizer: PreTrainedTokenizerBase,
+    source: str | None = None,
+    checkpoint: str | None = None,
 ) -> Path:
-    """Save the module's encoder (or `checkpoint`'s encoder weights) and its tokenizer, with a note."""
+    """Save the module's encoder (or `checkpoint`'s encoder weights) and the run's tokenizer, with a note."""
     directory.mkdir(parents=True, exist_ok=True)
     spec = pl_module.encoder_spec
     state = encoder_state(checkpoint) if checkpoint is not None else None
     pl_module.encoder.save_pretrained(directory, state_dict=state)
-    load_tokenizer(spec.name, spec.preset_seed).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
     note = {
         "exported_from_run": source,
         "checkpoint": checkpoint,

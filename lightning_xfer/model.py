@@ -8,6 +8,7 @@ fresh heads (`encoder.name` = an exported `encoder/` folder, or `init_encoder_fr
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -17,14 +18,13 @@ from torch import Tensor, nn
 from transformers import get_linear_schedule_with_warmup
 
 from lightning_xfer.checkpoints import encoder_state
-from lightning_xfer.data.family import merge_collected
-from lightning_xfer.data.task_config import TaskConfig
 from lightning_xfer.encoder.loading import load_encoder
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.errors import UserError
 from lightning_xfer.evaluation import Score, predict_eval_set, score_eval_set
-from lightning_xfer.heads import RetrievalHead
-from lightning_xfer.tasks import expand_groups, resolve_task
+from lightning_xfer.families.family import merge_collected
+from lightning_xfer.heads import Head
+from lightning_xfer.tasks import RunTask
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class XferModule(pl.LightningModule):
     def __init__(
         self,
         encoder: EncoderSpec,
-        tasks: list[TaskConfig],
+        tasks: list[RunTask],
         learning_rate: float = 2e-5,
         weight_decay: float = 0.0,
         warmup_ratio: float = 0.1,
@@ -46,7 +46,8 @@ class XferModule(pl.LightningModule):
         """
         Args:
             encoder: The pretrained encoder all heads share.
-            tasks: The run's tasks (the CLI copies `data.tasks` here); one head each.
+            tasks: The run's tasks as the DataModule resolved them from `data.tasks` (the CLI passes
+                them on); one head each.
             learning_rate: Peak AdamW learning rate (XTREME: 2e-5 classification/tagging, 3e-5 QA).
             weight_decay: AdamW weight decay (not applied to biases and LayerNorm weights).
             warmup_ratio: Fraction of training steps with linear warm-up; then linear decay to 0.
@@ -56,10 +57,14 @@ class XferModule(pl.LightningModule):
                 pretrained ones before training (the intermediate -> target hand-off); heads stay new.
         """
         super().__init__()
-        self.save_hyperparameters()
+        # Plain values only, so checkpoints load with `weights_only=True` (LightningCLI also reads
+        # them back as `model` arguments): the spec as a dict; the tasks come from `data.tasks`,
+        # which the run's config.yaml records.
+        self.save_hyperparameters(ignore=["encoder", "tasks"])
+        self.hparams["encoder"] = dataclasses.asdict(encoder)
         self.encoder_spec = encoder
-        self.task_configs = expand_groups(list(tasks))
-        self.tasks = {c.name: resolve_task(c) for c in self.task_configs}
+        self.run_tasks = list(tasks)
+        self.tasks = {r.name: r.task for r in self.run_tasks}
         self.encoder: nn.Module | None = None
         self.heads = nn.ModuleDict()
         self._collected: dict[int, list[dict[str, Tensor]]] = {}
@@ -71,13 +76,15 @@ class XferModule(pl.LightningModule):
         if self.encoder is not None:
             return
         self.encoder = load_encoder(self.encoder_spec).train()  # from_pretrained returns eval mode
-        hidden_size = self.encoder.config.hidden_size
-        for config in self.task_configs:
-            task = self.tasks[config.name]
-            head = task.family.build_head(task, hidden_size, self.hparams.head_dropout, self.encoder)
-            if config.head_layer is not None:
-                head.hidden_layer = config.head_layer
-            self.heads[config.name] = head
+        for run_task in self.run_tasks:
+            task, config = run_task.task, run_task.config
+            layer = config.head_layer
+            if layer is None:
+                layer = task.family.default_layer(self.encoder.config)
+            if layer is None:
+                layer = self.encoder_spec.hidden_layer
+            dropout, pooling = self.hparams.head_dropout, self.encoder_spec.pooling
+            self.heads[task.name] = task.family.build_head(task, self.encoder, dropout, layer, pooling)
         if self.hparams.init_encoder_from:
             self._load_encoder_weights(self.hparams.init_encoder_from)
 
@@ -92,9 +99,9 @@ class XferModule(pl.LightningModule):
         log.info("encoder weights loaded from %s; task heads start fresh", path)
 
     # -- forward ----------------------------------------------------------------------------------
-    def encode(self, batch: dict[str, Tensor], layer: int | None = None, prefix: str = "") -> Tensor:
-        """Hidden states of `layer` (default: the encoder spec's) for the inputs named with `prefix`."""
-        layer = self.encoder_spec.hidden_layer if layer is None else layer
+    def encode(self, batch: dict[str, Tensor], layer: int, prefix: str = "") -> Tensor:
+        """Hidden states of `layer` (`transformers`' `hidden_states[layer]`; -1 the last) for the
+        input whose keys start with `prefix`."""
         inputs = {
             "input_ids": batch[f"{prefix}input_ids"],
             "attention_mask": batch[f"{prefix}attention_mask"],
@@ -106,18 +113,15 @@ class XferModule(pl.LightningModule):
         return self.encoder(**inputs, output_hidden_states=True).hidden_states[layer]
 
     def forward_task(self, task: str, batch: dict[str, Tensor]):
-        head = self.heads[task]
-        layer = getattr(head, "hidden_layer", None)
-        if isinstance(head, RetrievalHead):
-            hidden = self.encode(batch, layer)
-            target = self.encode(batch, layer, prefix="target_") if "target_input_ids" in batch else None
-            return head(hidden, batch, target)
-        return head(self.encode(batch, layer), batch)
+        """The task's head on the encoder states of every input it reads that the batch holds."""
+        head: Head = self.heads[task]
+        states = [self.encode(batch, head.layer, prefix) for prefix in head.inputs if f"{prefix}input_ids" in batch]
+        return head(states[0], batch, *states[1:])
 
     # -- training -------------------------------------------------------------------------------
     def training_step(self, batch: dict[str, dict[str, Tensor]], batch_idx: int) -> Tensor:
         total = 0.0
-        weights = {c.name: c.loss_weight for c in self.task_configs}
+        weights = {r.name: r.config.loss_weight for r in self.run_tasks}
         for task, task_batch in batch.items():
             if task_batch is None:
                 continue
@@ -127,14 +131,10 @@ class XferModule(pl.LightningModule):
         return total
 
     def configure_optimizers(self):
-        no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "LayerNorm.bias")
-        parameters = [(n, p) for n, p in self.named_parameters() if p.requires_grad]
+        decayed, not_decayed = parameters_by_decay(self)
         groups = [
-            {
-                "params": [p for n, p in parameters if not n.endswith(no_decay)],
-                "weight_decay": self.hparams.weight_decay,
-            },
-            {"params": [p for n, p in parameters if n.endswith(no_decay)], "weight_decay": 0.0},
+            {"params": decayed, "weight_decay": self.hparams.weight_decay},
+            {"params": not_decayed, "weight_decay": 0.0},
         ]
         optimizer = torch.optim.AdamW(groups, lr=self.hparams.learning_rate, eps=self.hparams.adam_epsilon)
         total = self.trainer.estimated_stepping_batches
@@ -216,6 +216,29 @@ class XferModule(pl.LightningModule):
             (eval_set.task.name, eval_set.language): predict_eval_set(eval_set, merge_collected(collected.get(i, [])))
             for i, eval_set in enumerate(self._eval_sets("predict"))
         }
+
+
+NORM_TYPES = (nn.LayerNorm, nn.GroupNorm, nn.RMSNorm, nn.modules.batchnorm._BatchNorm)
+
+
+def parameters_by_decay(module: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+    """Trainable parameters split into (decayed, not decayed), by the module that owns them.
+
+    As the BERT/XLM-R recipes do, biases and normalisation weights are not decayed. Deciding by the
+    owning module's type and the parameter's shape instead of parameter names covers every
+    architecture: `nn.LayerNorm` and the custom norms of T5 (`T5LayerNorm`) or Llama/BLOOM-style
+    models (`*RMSNorm`, by class name); biases and other vectors or scalars (a retrieval
+    temperature) have fewer than two dimensions. Matrices, embeddings included, are decayed.
+    """
+    decayed, not_decayed, seen = [], [], set()
+    for owner in module.modules():
+        is_norm = isinstance(owner, NORM_TYPES) or "Norm" in type(owner).__name__
+        for parameter in owner.parameters(recurse=False):
+            if not parameter.requires_grad or id(parameter) in seen:
+                continue
+            seen.add(id(parameter))
+            (not_decayed if is_norm or parameter.ndim < 2 else decayed).append(parameter)
+    return decayed, not_decayed
 
 
 def _language_averages(scores: list[Score]) -> dict[str, float]:

@@ -9,14 +9,14 @@ from conftest import shared
 from helpers import cli, results
 
 from lightning_xfer.commands import tasks_command
-from lightning_xfer.data.bitext_mining import best_threshold, mine
 from lightning_xfer.data.sources import load_split
-from lightning_xfer.data.task_config import TaskConfig
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.errors import UserError
+from lightning_xfer.families.bitext_mining import best_threshold, mine
 from lightning_xfer.languages import languages
 from lightning_xfer.model import XferModule
-from lightning_xfer.tasks import catalogue, get_task, resolve_task
+from lightning_xfer.tasks import catalogue, get_task, resolve_task, resolve_tasks
+from lightning_xfer.tasks.config import TaskConfig
 
 
 def load(name, split="test", language="en", **config):
@@ -27,11 +27,11 @@ def load(name, split="test", language="en", **config):
 def test_every_task_builds_its_head_on_a_shared_encoder(tmp_path):
     (tmp_path / "tags_to_id.json").write_text(json.dumps({"N": 0, "NP": 1}))  # CCG's labels ship with its data
     configs = [TaskConfig(name, data_dir=str(tmp_path) if name == "ccg" else None) for name in catalogue()]
-    module = XferModule(EncoderSpec(name="tiny"), configs)
+    module = XferModule(EncoderSpec(name="tiny"), resolve_tasks(configs))
     module.configure_model()
     assert set(module.heads) == set(catalogue())
     assert module.heads["panx"].classifier.out_features == 7 and module.heads["udpos"].classifier.out_features == 17
-    assert module.heads["tatoeba"].hidden_layer == 2  # the middle layer rule: 2 // 2 + 1
+    assert module.heads["tatoeba"].layer == 2  # the middle layer rule: 2 // 2 + 1
 
 
 def test_language_table_covers_every_task_language():

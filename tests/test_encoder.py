@@ -50,13 +50,15 @@ def test_encoder_options():
 
 
 def test_hidden_layer_selects_that_layers_states():
-    from lightning_xfer.data.task_config import TaskConfig
     from lightning_xfer.model import XferModule
+    from lightning_xfer.tasks import resolve_tasks
+    from lightning_xfer.tasks.config import TaskConfig
 
-    module = XferModule(EncoderSpec(name="tiny", hidden_layer=1), [TaskConfig("synthetic-topic")])
+    module = XferModule(EncoderSpec(name="tiny", hidden_layer=1), resolve_tasks([TaskConfig("synthetic-topic")]))
     module.configure_model()
     module.eval()
     batch = {"input_ids": torch.tensor([[0, 100, 200, 2]]), "attention_mask": torch.ones(1, 4, dtype=torch.long)}
     full = module.encoder(**batch, output_hidden_states=True).hidden_states
-    assert torch.equal(module.encode(batch), full[1])
+    assert module.heads["synthetic-topic"].layer == 1
+    assert torch.equal(module.encode(batch, layer=1), full[1])
     assert torch.equal(module.encode(batch, layer=-1), full[-1])

@@ -6,9 +6,10 @@ import pytest
 import torch
 from helpers import quickstart, results, wandb_history_keys
 
-from lightning_xfer.data.task_config import TaskConfig
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.model import XferModule
+from lightning_xfer.tasks import resolve_tasks
+from lightning_xfer.tasks.config import TaskConfig
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +55,8 @@ def test_exported_encoder_starts_a_new_run_with_fresh_heads(trained):
     trained_state = torch.load(exported_from, weights_only=False)["state_dict"]
     tasks = [TaskConfig("synthetic-topic")]
     for module in (
-        XferModule(EncoderSpec(name=str(run / "encoder")), tasks),
-        XferModule(EncoderSpec(name="tiny"), tasks, init_encoder_from=exported_from),
+        XferModule(EncoderSpec(name=str(run / "encoder")), resolve_tasks(tasks)),
+        XferModule(EncoderSpec(name="tiny"), resolve_tasks(tasks), init_encoder_from=exported_from),
     ):
         module.configure_model()
         state = module.state_dict()
@@ -64,7 +65,7 @@ def test_exported_encoder_starts_a_new_run_with_fresh_heads(trained):
         head_keys = [k for k in trained_state if k.startswith("heads.")]
         assert head_keys and all(not torch.equal(state[k], trained_state[k]) for k in head_keys)
     # ...and the pretrained starting point really differs from the trained encoder.
-    fresh = XferModule(EncoderSpec(name="tiny"), tasks)
+    fresh = XferModule(EncoderSpec(name="tiny"), resolve_tasks(tasks))
     fresh.configure_model()
     key = "encoder.encoder.layer.0.attention.self.query.weight"
     assert not torch.equal(fresh.state_dict()[key], trained_state[key])

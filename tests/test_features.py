@@ -10,12 +10,12 @@ import pytest
 import torch
 from conftest import shared
 
-from lightning_xfer.data.family import FeatureSettings, merge_collected
-from lightning_xfer.data.readers.squad_json import read_squad_json
-from lightning_xfer.data.readers.token_tsv import read_token_tsv
+from lightning_xfer.families.family import FeatureSettings, merge_collected
 from lightning_xfer.heads import HeadOutput
 from lightning_xfer.heads.token_tagging import IGNORE_INDEX
 from lightning_xfer.metrics.squad import normalize_answer
+from lightning_xfer.readers.squad_json import read_squad_json
+from lightning_xfer.readers.token_tsv import read_token_tsv
 from lightning_xfer.tasks import get_task
 
 

@@ -35,10 +35,10 @@ def assert_trains(output, states):
 def test_sequence_classification():
     head = SequenceClassificationHead(H, num_labels=3)
     states = hidden()
-    out = head(states, {"labels": torch.tensor([0, 2, 1])})
+    out = head(states, {"attention_mask": mask(), "labels": torch.tensor([0, 2, 1])})
     assert out.logits.shape == (B, 3)
     assert_trains(out, states)
-    assert head(hidden(), {}).loss is None
+    assert head(hidden(), {"attention_mask": mask()}).loss is None
 
 
 def test_token_tagging_ignores_unlabelled_positions():
@@ -69,7 +69,12 @@ def test_multiple_choice_softmax_across_choices():
     head = MultipleChoiceHead(H)
     choices = 4
     states = hidden(batch=B * choices)
-    out = head(states, {"num_choices": torch.tensor(choices), "labels": torch.tensor([0, 3, 1])})
+    batch = {
+        "num_choices": torch.tensor(choices),
+        "attention_mask": mask(B * choices),
+        "labels": torch.tensor([0, 3, 1]),
+    }
+    out = head(states, batch)
     assert out.logits.shape == (B, choices)
     assert_trains(out, states)
 
@@ -87,7 +92,7 @@ def test_retrieval_pools_normalised_and_contrastive():
     targets = hidden()
     out = head(states, {"attention_mask": m, "target_attention_mask": mask()}, targets)
     assert_trains(out, states)
-    cls = RetrievalHead(pooling="cls")(states, {"attention_mask": m}).logits
+    cls = RetrievalHead(pooling="first")(states, {"attention_mask": m}).logits
     assert torch.allclose(cls, torch.nn.functional.normalize(states[:, 0].detach(), dim=-1), atol=1e-5)
 
 

@@ -8,9 +8,9 @@ import pytest
 from conftest import shared
 
 from lightning_xfer.data.sources import load_split
-from lightning_xfer.data.task_config import TaskConfig
 from lightning_xfer.errors import UserError
 from lightning_xfer.tasks import expand_groups, get_task, resolve_task
+from lightning_xfer.tasks.config import TaskConfig
 
 
 def load(name, split="validation", **config):

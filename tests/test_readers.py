@@ -5,12 +5,12 @@ import json
 import pytest
 from conftest import shared
 
-from lightning_xfer.data.readers.conllu import read_conllu
-from lightning_xfer.data.readers.dispatch import read_qa_file
-from lightning_xfer.data.readers.sentence_pair_tsv import read_sentence_pair_tsv
-from lightning_xfer.data.readers.squad_json import read_squad_json
-from lightning_xfer.data.readers.token_tsv import read_token_tsv
 from lightning_xfer.errors import DataFormatError
+from lightning_xfer.readers.conllu import read_conllu
+from lightning_xfer.readers.dispatch import read_qa_file
+from lightning_xfer.readers.sentence_pair_tsv import read_sentence_pair_tsv
+from lightning_xfer.readers.squad_json import read_squad_json
+from lightning_xfer.readers.token_tsv import read_token_tsv
 
 
 def test_xquad_has_1190_questions_per_language_with_answers_in_context():

@@ -140,9 +140,10 @@ def test_intermediate_encoder_is_handed_to_the_target_run(e5, tmp_path):
     intermediate run exported, which differs from the pretrained one, with a new tagging head."""
     from safetensors.torch import load_file
 
-    from lightning_xfer.data.task_config import TaskConfig
     from lightning_xfer.encoder.spec import EncoderSpec
     from lightning_xfer.model import XferModule
+    from lightning_xfer.tasks import resolve_tasks
+    from lightning_xfer.tasks.config import TaskConfig
 
     intermediate = tmp_path / "sst2"
     sst2 = [{"name": "sst2", "data_dir": str(shared("intermediate", "sst2")), "train_file": "train.first5000.tsv",
@@ -155,7 +156,7 @@ def test_intermediate_encoder_is_handed_to_the_target_run(e5, tmp_path):
     panx = [TaskConfig("panx", data_dir=str(shared("panx_xtreme")), train_file="dev-en.tsv")]
     target = XferModule(EncoderSpec(name=str(exported)), panx)
     target.configure_model()
-    pretrained = XferModule(EncoderSpec(name="multilingual-e5-small"), panx)
+    pretrained = XferModule(EncoderSpec(name="multilingual-e5-small"), resolve_tasks(panx))
     pretrained.configure_model()
     saved = load_file(exported / "model.safetensors")
     changed = 0

@@ -8,7 +8,7 @@ from helpers import cli, results
 
 from lightning_xfer.metrics.bucc import bucc_scores
 from lightning_xfer.metrics.ranking import average_precision_at_20, reciprocal_rank_at_20
-from lightning_xfer.submission.score import format_report, score_command, score_submission
+from lightning_xfer.scoring import format_report, score_command, score_submission
 
 # (task, language, gold file in ../shared/data as the benchmark distributes it, submission extension)
 GOLD = [

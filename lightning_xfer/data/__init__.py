@@ -1,4 +1,4 @@
-"""Data: readers of the benchmarks' file formats, task families, and the DataModule."""
+"""The DataModule and the loading of a task's splits (local files, the hub, or a generator)."""
 
 import datasets
 

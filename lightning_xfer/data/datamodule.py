@@ -13,12 +13,12 @@ from pytorch_lightning.utilities import CombinedLoader
 from torch.utils.data import DataLoader
 
 from lightning_xfer.cache import cache_dir
-from lightning_xfer.data.family import FeatureSettings
 from lightning_xfer.data.sources import cache_key, load_split
-from lightning_xfer.data.task_config import TaskConfig
 from lightning_xfer.encoder.loading import load_tokenizer
+from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.errors import UserError
-from lightning_xfer.tasks import Task, expand_groups, resolve_task
+from lightning_xfer.families.family import FeatureSettings
+from lightning_xfer.tasks import RunTask, Task, TaskConfig, resolve_tasks
 
 log = logging.getLogger(__name__)
 FEATURE_VERSION = 1  # bump when feature conversion changes, so cached features are rebuilt
@@ -47,13 +47,12 @@ def default_languages(task: Task, config: TaskConfig) -> list[str]:
 
 
 class XferDataModule(pl.LightningDataModule):
-    """Features for the tasks of a run; the tokenizer is the encoder's (linked by the CLI)."""
+    """Features for the tasks of a run; the tokenizer is the encoder's (the CLI links the spec)."""
 
     def __init__(
         self,
         tasks: list[TaskConfig],
-        tokenizer: str = "xlm-roberta-base",
-        tokenizer_preset_seed: int = 0,
+        encoder: EncoderSpec | None = None,
         batch_size: int = 32,
         eval_batch_size: int = 64,
         doc_stride: int = 128,
@@ -65,8 +64,7 @@ class XferDataModule(pl.LightningDataModule):
         """
         Args:
             tasks: The run's tasks; several train together on one encoder.
-            tokenizer: Encoder name whose tokenizer to use (the CLI copies `model.encoder.name`).
-            tokenizer_preset_seed: Seed of a preset encoder's tokenizer (copied from the encoder).
+            encoder: The run's encoder, whose tokenizer this uses (the CLI links `model.encoder`).
             batch_size: Training examples per batch, per task.
             eval_batch_size: Examples per evaluation batch.
             doc_stride: Overlap of consecutive windows of long inputs (QA contexts, long sentences).
@@ -76,12 +74,8 @@ class XferDataModule(pl.LightningDataModule):
             cache_features: Keep tokenised features on disk (in the cache) between runs.
         """
         super().__init__()
-        if not tasks:
-            raise UserError("data.tasks is empty: name at least one task")
-        self.task_configs = expand_groups(list(tasks))
-        self.tasks = [resolve_task(c) for c in self.task_configs]
-        self.tokenizer_name = tokenizer
-        self.tokenizer_preset_seed = tokenizer_preset_seed
+        self.run_tasks: list[RunTask] = resolve_tasks(tasks)
+        self.encoder = encoder or EncoderSpec()
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.doc_stride = doc_stride
@@ -103,9 +97,9 @@ class XferDataModule(pl.LightningDataModule):
 
     def setup(self, stage: str) -> None:
         if self.tokenizer is None:
-            self.tokenizer = load_tokenizer(self.tokenizer_name, self.tokenizer_preset_seed)
+            self.tokenizer = load_tokenizer(self.encoder)
         if stage == "fit" and not self.train_sets:
-            for task, config in zip(self.tasks, self.task_configs, strict=True):
+            for task, config in ((r.task, r.config) for r in self.run_tasks):
                 if task.needs_training:
                     self.train_sets[task.name] = self._features(task, config, "train", "en", training=True)[1]
             if not self.train_sets:
@@ -117,7 +111,7 @@ class XferDataModule(pl.LightningDataModule):
 
     def _eval_sets(self, split: str, fit: bool) -> list[EvalSet]:
         sets = []
-        for task, config in zip(self.tasks, self.task_configs, strict=True):
+        for task, config in ((r.task, r.config) for r in self.run_tasks):
             if split not in task.splits() and not (config.files and split in config.files):
                 log.info("task %s has no %s split; nothing to evaluate there", task.name, split)
                 continue
@@ -173,7 +167,7 @@ class XferDataModule(pl.LightningDataModule):
         return CombinedLoader(loaders, mode="max_size_cycle")
 
     def _task(self, name: str) -> Task:
-        return next(t for t in self.tasks if t.name == name)
+        return next(r.task for r in self.run_tasks if r.name == name)
 
     def _eval_loaders(self, split: str) -> list[DataLoader]:
         return [

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lightning_xfer.cache import cache_dir
-from lightning_xfer.data.readers.squad_json import read_squad_json
-from lightning_xfer.data.task_config import TaskConfig
 from lightning_xfer.errors import UserError
 from lightning_xfer.languages import template_fields
-from lightning_xfer.tasks import Task, get_task
+from lightning_xfer.readers.squad_json import read_squad_json
+from lightning_xfer.tasks import Task, TaskConfig
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +35,10 @@ def data_directory(task: Task, config: TaskConfig) -> Path | None:
     """The task's data directory; generated tasks get theirs written on first use."""
     if config.data_dir:
         return Path(config.data_dir).expanduser()
-    from lightning_xfer.tasks.synthetic import GENERATORS
-
-    if task.name in GENERATORS:
+    if task.generator is not None:
         directory = cache_dir("data", task.name)
         if not (directory / ".generated").exists():
-            GENERATORS[task.name](directory)
+            task.generator(directory)
             (directory / ".generated").touch()
         return directory
     return None
@@ -55,7 +52,7 @@ def load_split(task: Task, config: TaskConfig, split: str, language: str) -> Loa
         loaded = _load_local_or_hub(task, config, split, language)
     if not loaded.examples:
         raise UserError(f"task {task.name}: the {split} split for {language!r} is empty ({loaded.source})")
-    _apply_labels(get_task(task.train_from) if split == "train" and task.train_from else task, loaded)
+    _apply_labels(task.train_from if split == "train" and task.train_from else task, loaded)
     for number, example in enumerate(loaded.examples):
         if not example.get("id"):
             example["id"] = f"{task.name}-{split}-{language}-{number}"
@@ -70,7 +67,7 @@ def load_split(task: Task, config: TaskConfig, split: str, language: str) -> Loa
 
 
 def _load_train(task: Task, config: TaskConfig, language: str) -> LoadedSplit:
-    trainer = get_task(task.train_from) if task.train_from else task
+    trainer = task.train_from or task
     if config.train_file:
         path = Path(config.train_file).expanduser()
         if not path.is_absolute() and config.data_dir:

@@ -31,15 +31,16 @@ def resolve_encoder(name: str, preset_seed: int = 0) -> str:
     return name
 
 
-def load_tokenizer(name: str, preset_seed: int = 0, revision: str | None = None) -> PreTrainedTokenizerBase:
-    """The encoder's fast tokenizer (offsets and word ids need a fast one)."""
-    source = resolve_encoder(name, preset_seed)
+def load_tokenizer(spec: EncoderSpec | str) -> PreTrainedTokenizerBase:
+    """The encoder's fast tokenizer (offsets and word ids need a fast one), at the spec's revision."""
+    spec = EncoderSpec(name=spec) if isinstance(spec, str) else spec
+    source = resolve_encoder(spec.name, spec.preset_seed)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source, revision=revision)
+        tokenizer = AutoTokenizer.from_pretrained(source, revision=spec.revision)
     except (OSError, ValueError) as error:
-        raise _not_loadable(name, source, error) from error
+        raise _not_loadable(spec.name, source, error) from error
     if not tokenizer.is_fast:
-        raise UserError(f"encoder {name!r} has no fast tokenizer; span QA offsets and word alignment need one")
+        raise UserError(f"encoder {spec.name!r} has no fast tokenizer; span QA offsets and word alignment need one")
     return tokenizer
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import torch
 from transformers import XLMRobertaConfig, XLMRobertaModel
 
+from lightning_xfer import synthetic
 from lightning_xfer.cache import cache_dir
-from lightning_xfer.data import synthetic
 from lightning_xfer.encoder.tokenizer_training import train_unigram_tokenizer
 
 PRESET_VERSION = 1  # bump when the recipe changes, so stale caches are rebuilt

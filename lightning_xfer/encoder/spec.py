@@ -24,7 +24,13 @@ class EncoderSpec:
     gradient_checkpointing: bool = False
     """Recompute activations in the backward pass: less memory for large encoders, ~30% slower."""
     hidden_layer: int = -1
-    """Which hidden layer the heads read (-1 = last; 0 = embeddings; k = output of layer k)."""
+    """Which hidden layer the heads read (-1 = last; 0 = embeddings; k = output of layer k, i.e.
+    `transformers`' `hidden_states[k]`). Retrieval tasks read XTREME's middle layer instead unless a
+    task's `head_layer` says otherwise."""
+    pooling: Literal["first", "mean", "last"] = "first"
+    """How classification and multiple-choice heads get one vector per input: the first token
+    (`<s>`/`[CLS]`, the encoders' recipe), the mean of real tokens, or the last non-padding token
+    (for a causal decoder used as an encoder). Retrieval tasks keep their benchmark's pooling."""
     freeze_embeddings: bool = False
     """Keep the (large, 250k x hidden) embedding matrix fixed; saves memory and CPU time."""
     frozen_layers: int = 0

@@ -6,19 +6,18 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional
 
-from lightning_xfer.heads.output import HeadOutput
-from lightning_xfer.heads.token_tagging import IGNORE_INDEX
+from lightning_xfer.heads.output import IGNORE_INDEX, Head, HeadOutput
 
 
-class MaskedLMHead(nn.Module):
+class MaskedLMHead(Head):
     """XLM-R's LM head shape: dense, GELU, LayerNorm, then a decoder tied to the input embeddings.
 
     Tying keeps the 250k x hidden output matrix shared with the encoder, so the head adds only
     a hidden x hidden layer and a bias.
     """
 
-    def __init__(self, hidden_size: int, input_embeddings: nn.Embedding, layer_norm_eps: float = 1e-5):
-        super().__init__()
+    def __init__(self, hidden_size: int, input_embeddings: nn.Embedding, layer_norm_eps: float = 1e-5, layer: int = -1):
+        super().__init__(layer)
         self.dense = nn.Linear(hidden_size, hidden_size)
         self.layer_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
         self.bias = nn.Parameter(torch.zeros(input_embeddings.num_embeddings))

@@ -8,45 +8,30 @@ are negatives), as LAReQA and Mewsli-X baselines are trained.
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional
 
-from lightning_xfer.heads.output import HeadOutput
+from lightning_xfer.heads.output import Head, HeadOutput
+from lightning_xfer.heads.pooling import Pooling, pool
 
 
-def pool(hidden_states: Tensor, attention_mask: Tensor, pooling: Literal["mean", "cls"]) -> Tensor:
-    """Mean over real tokens, or the first token, then L2-normalised."""
-    if pooling == "cls":
-        pooled = hidden_states[:, 0]
-    else:
-        mask = attention_mask.unsqueeze(-1).to(hidden_states.dtype)
-        pooled = (hidden_states * mask).sum(1) / mask.sum(1).clamp(min=1)
-    return functional.normalize(pooled.float(), dim=-1)
-
-
-class RetrievalHead(nn.Module):
+class RetrievalHead(Head):
     """No parameters but a learnable temperature: retrieval reads the encoder directly.
 
-    `hidden_layer` picks the layer to pool (XTREME pools a middle layer: 7 of 12 for base models);
-    None uses the encoder's configured layer.
+    It reads the batch's own input and, when training a dual encoder, its paired `target_` input.
     """
 
-    def __init__(
-        self,
-        pooling: Literal["mean", "cls"] = "mean",
-        hidden_layer: int | None = None,
-        temperature: float = 0.05,
-    ):
-        super().__init__()
+    inputs = ("", "target_")
+
+    def __init__(self, pooling: Pooling = "mean", layer: int = -1, temperature: float = 0.05):
+        super().__init__(layer)
         self.pooling = pooling
-        self.hidden_layer = hidden_layer
         self.log_inverse_temperature = nn.Parameter(torch.tensor(math.log(1 / temperature)))
 
     def embed(self, hidden_states: Tensor, attention_mask: Tensor) -> Tensor:
-        return pool(hidden_states, attention_mask, self.pooling)
+        return functional.normalize(pool(hidden_states, attention_mask, self.pooling).float(), dim=-1)
 
     def forward(
         self, hidden_states: Tensor, batch: dict[str, Tensor], target_hidden_states: Tensor | None = None

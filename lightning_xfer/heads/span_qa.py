@@ -6,18 +6,18 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional
 
-from lightning_xfer.heads.output import HeadOutput
+from lightning_xfer.heads.output import Head, HeadOutput
 
 
-class SpanQAHead(nn.Module):
+class SpanQAHead(Head):
     """Start/end scores for every token; logits come back as [batch, tokens, 2].
 
     Windows that do not contain the answer are trained to point at the first token, as BERT's
     SQuAD recipe does; decoding (n-best over context tokens only) lives in the data family.
     """
 
-    def __init__(self, hidden_size: int, dropout: float = 0.0):
-        super().__init__()
+    def __init__(self, hidden_size: int, dropout: float = 0.0, layer: int = -1):
+        super().__init__(layer)
         self.dropout = nn.Dropout(dropout)
         self.qa_outputs = nn.Linear(hidden_size, 2)
 

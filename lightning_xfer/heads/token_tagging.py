@@ -5,17 +5,14 @@ from __future__ import annotations
 from torch import Tensor, nn
 from torch.nn import functional
 
-from lightning_xfer.heads.output import HeadOutput
-
-IGNORE_INDEX = -100
-"""Label of sub-words that are not a word's first, and of special tokens: no loss, no prediction."""
+from lightning_xfer.heads.output import IGNORE_INDEX, Head, HeadOutput
 
 
-class TokenTaggingHead(nn.Module):
+class TokenTaggingHead(Head):
     """A linear layer over every token; the loss only counts positions with a label."""
 
-    def __init__(self, hidden_size: int, num_labels: int, dropout: float = 0.1):
-        super().__init__()
+    def __init__(self, hidden_size: int, num_labels: int, dropout: float = 0.1, layer: int = -1):
+        super().__init__(layer)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(hidden_size, num_labels)
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lightning_xfer.data.readers.jsonl import read_jsonl
-from lightning_xfer.data.readers.squad_json import read_squad_json
 from lightning_xfer.errors import DataFormatError
+from lightning_xfer.readers.jsonl import read_jsonl
+from lightning_xfer.readers.squad_json import read_squad_json
 
 
 def _write(path: Path, text: str) -> None:

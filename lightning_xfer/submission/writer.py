@@ -9,29 +9,12 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback
 
 from lightning_xfer.results import evaluation_directory
-from lightning_xfer.submission.formats import (
-    AnswerJson,
-    ChoiceJsonl,
-    LabelLines,
-    SubmissionFormat,
-    TagLines,
-)
+from lightning_xfer.submission.formats import SubmissionFormat
 
 
 def submission_format(task) -> SubmissionFormat:
     """The task's declared format, or its family's usual one."""
-    if task.submission is not None:
-        return task.submission
-    from lightning_xfer.data.classification import Classification
-    from lightning_xfer.data.multiple_choice import MultipleChoice
-    from lightning_xfer.data.span_qa import SpanQA
-    from lightning_xfer.data.tagging import Tagging
-
-    defaults = {Classification: LabelLines(), Tagging: TagLines(), SpanQA: AnswerJson(), MultipleChoice: ChoiceJsonl()}
-    for family, fmt in defaults.items():
-        if isinstance(task.family, family):
-            return fmt
-    raise ValueError(f"task {task.name} has no submission format")
+    return task.submission if task.submission is not None else task.family.submission_format()
 
 
 def submission_path(directory: Path, task, language: str) -> Path:

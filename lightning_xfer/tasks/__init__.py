@@ -8,14 +8,12 @@ the data), and task groups such as `phang-all` expand with `expand_groups`.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lightning_xfer.errors import UserError, unknown_name
+from lightning_xfer.tasks.config import TaskConfig
 from lightning_xfer.tasks.task import HubDataset, LocalFiles, Task
-
-if TYPE_CHECKING:
-    from lightning_xfer.data.task_config import TaskConfig
 
 
 def catalogue() -> dict[str, Task]:
@@ -69,4 +67,45 @@ def expand_groups(configs: list[TaskConfig]) -> list[TaskConfig]:
     return expanded
 
 
-__all__ = ["HubDataset", "LocalFiles", "Task", "catalogue", "expand_groups", "get_task", "groups", "resolve_task"]
+@dataclass(frozen=True)
+class RunTask:
+    """A task as one run uses it: the catalogue's declaration (with labels read from its data where
+    they ship with it) and the run's settings for it."""
+
+    task: Task
+    config: TaskConfig
+
+    @property
+    def name(self) -> str:
+        return self.task.name
+
+
+def resolve_tasks(configs: list[TaskConfig]) -> list[RunTask]:
+    """The run's tasks, resolved once: groups expanded, each name looked up, label sets read.
+
+    The DataModule resolves them and the model receives the same objects, so nothing is looked up
+    twice and both sides agree by construction.
+    """
+    if not configs:
+        raise UserError("data.tasks is empty: name at least one task")
+    run_tasks = [RunTask(resolve_task(config), config) for config in expand_groups(list(configs))]
+    names = [r.name for r in run_tasks]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise UserError(f"data.tasks names {', '.join(repeated)} more than once (a group may already include it)")
+    return run_tasks
+
+
+__all__ = [
+    "HubDataset",
+    "LocalFiles",
+    "RunTask",
+    "Task",
+    "TaskConfig",
+    "catalogue",
+    "expand_groups",
+    "get_task",
+    "groups",
+    "resolve_task",
+    "resolve_tasks",
+]

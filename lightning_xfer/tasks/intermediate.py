@@ -5,19 +5,19 @@ own release."""
 
 from __future__ import annotations
 
-from lightning_xfer.data.classification import Classification
-from lightning_xfer.data.masked_lm import MaskedLM
-from lightning_xfer.data.multiple_choice import MultipleChoice
-from lightning_xfer.data.readers import english_tasks
-from lightning_xfer.data.readers.dispatch import read_pair_file, read_qa_file, read_single_file
-from lightning_xfer.data.readers.text_lines import read_text_lines
-from lightning_xfer.data.span_qa import SpanQA
-from lightning_xfer.data.tagging import Tagging
+from lightning_xfer.families.classification import Classification
+from lightning_xfer.families.masked_lm import MaskedLM
+from lightning_xfer.families.multiple_choice import MultipleChoice
+from lightning_xfer.families.span_qa import SpanQA
+from lightning_xfer.families.tagging import Tagging
 from lightning_xfer.languages import languages
 from lightning_xfer.metrics.accuracy import accuracy
 from lightning_xfer.metrics.masked_lm import masked_token_accuracy
 from lightning_xfer.metrics.squad import squad_scores, squad_v2_scores
 from lightning_xfer.metrics.token_accuracy import token_accuracy
+from lightning_xfer.readers import english_tasks
+from lightning_xfer.readers.dispatch import read_pair_file, read_qa_file, read_single_file
+from lightning_xfer.readers.text_lines import read_text_lines
 from lightning_xfer.tasks import hub_rows, labels
 from lightning_xfer.tasks.task import HubDataset, LocalFiles, Task
 

@@ -4,15 +4,16 @@ Mewsli-X train a dual encoder, as XTREME-R does."""
 
 from __future__ import annotations
 
-from lightning_xfer.data.readers.bucc import read_bucc
-from lightning_xfer.data.readers.mewslix import read_mewslix
-from lightning_xfer.data.readers.tatoeba import read_tatoeba
-from lightning_xfer.data.readers.xquad_r import read_xquad_r, squad_to_answer_sentences
-from lightning_xfer.data.retrieval import Retrieval
+from lightning_xfer.families.retrieval import Retrieval
 from lightning_xfer.metrics.accuracy import accuracy
 from lightning_xfer.metrics.bucc import bucc_scores
 from lightning_xfer.metrics.ranking import average_precision_at_20, reciprocal_rank_at_20
+from lightning_xfer.readers.bucc import read_bucc
+from lightning_xfer.readers.mewslix import read_mewslix
+from lightning_xfer.readers.tatoeba import read_tatoeba
+from lightning_xfer.readers.xquad_r import read_xquad_r, squad_to_answer_sentences
 from lightning_xfer.submission.formats import LabelLines, PairLines, RankedJson
+from lightning_xfer.tasks.intermediate import SQUAD
 from lightning_xfer.tasks.task import LocalFiles, Task
 
 TATOEBA_LANGUAGES = (
@@ -40,7 +41,7 @@ TATOEBA = Task(
 
 BUCC = Task(
     name="bucc2018",
-    family=Retrieval(pooling="cls", mode="margin"),
+    family=Retrieval(pooling="first", mode="margin"),
     description="BUCC 2018 parallel sentence mining from comparable corpora: CLS of the middle layer, "
     "ratio margin over 4 neighbours both ways, threshold tuned on the dev (sample) gold; no training.",
     role="target",
@@ -56,7 +57,7 @@ BUCC = Task(
 
 LAREQA = Task(
     name="lareqa",
-    family=Retrieval(pooling="cls", mode="pool"),
+    family=Retrieval(pooling="first", mode="pool"),
     description="LAReQA on XQuAD-R: retrieve a question's answer sentence in any of 11 languages from one "
     "pool of all of them (mAP@20); dual encoder trained on SQuAD question/answer-sentence pairs.",
     role="target",
@@ -66,14 +67,14 @@ LAREQA = Task(
     benchmarks=("xtreme-r",),
     domain="Wikipedia",
     local=LocalFiles({"test": "{lang}.json"}, read_xquad_r),
-    train_from="squad",
+    train_from=SQUAD,
     train_converter=squad_to_answer_sentences,
     submission=RankedJson(),
 )
 
 MEWSLIX = Task(
     name="mewslix",
-    family=Retrieval(pooling="cls", mode="pool"),
+    family=Retrieval(pooling="first", mode="pool"),
     description="Mewsli-X: link mentions in 11 languages to English Wikidata entities (MRR@20, reported as "
     "map@20); dual encoder trained on English Wikipedia mention/entity pairs.",
     role="target",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from lightning_xfer.data import synthetic
-from lightning_xfer.data.classification import Classification
-from lightning_xfer.data.masked_lm import MaskedLM
-from lightning_xfer.data.readers.dispatch import read_single_file
-from lightning_xfer.data.readers.text_lines import read_text_lines
+from lightning_xfer import synthetic
+from lightning_xfer.families.classification import Classification
+from lightning_xfer.families.masked_lm import MaskedLM
 from lightning_xfer.metrics.accuracy import accuracy
 from lightning_xfer.metrics.masked_lm import masked_token_accuracy
+from lightning_xfer.readers.dispatch import read_single_file
+from lightning_xfer.readers.text_lines import read_text_lines
 from lightning_xfer.tasks.task import LocalFiles, Task
 
 SYNTHETIC_TOPIC = Task(
@@ -26,6 +26,7 @@ SYNTHETIC_TOPIC = Task(
         {"train": "train-{lang}.tsv", "validation": "dev-{lang}.tsv", "test": "test-{lang}.tsv"},
         read_single_file,
     ),
+    generator=synthetic.write_topic_task,
 )
 
 SYNTHETIC_MLM = Task(
@@ -38,8 +39,7 @@ SYNTHETIC_MLM = Task(
     languages=SYNTHETIC_TOPIC.languages,
     domain="generated",
     local=LocalFiles({"train": "train.txt", "test": "test-{lang}.txt"}, read_text_lines),
+    generator=synthetic.write_mlm_corpus,
 )
 
 TASKS = (SYNTHETIC_TOPIC, SYNTHETIC_MLM)
-GENERATORS = {SYNTHETIC_TOPIC.name: synthetic.write_topic_task, SYNTHETIC_MLM.name: synthetic.write_mlm_corpus}
-"""Tasks whose files the project writes itself when no data directory is given."""

@@ -2,7 +2,7 @@
 
 Tasks are values, not subclasses: everything that differs between, say, PAN-X and UD-POS is a
 field here (which files, which labels, which metric), and the code that acts on them lives in the
-task family (`lightning_xfer.data.tagging.Tagging` for both).
+task family (`lightning_xfer.families.tagging.Tagging` for both).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from lightning_xfer.data.family import TaskFamily
+from lightning_xfer.families.family import TaskFamily
 
 Reader = Callable[[Path, str], list[dict]]
 """Reads one file (path, language) into examples of the task family's schema."""
@@ -68,8 +68,8 @@ class Task:
     domain: str = ""
     local: LocalFiles | None = None
     hub: HubDataset | None = None
-    train_from: str | None = None
-    """Name of the task whose training split trains this one (XNLI trains on MNLI)."""
+    train_from: Task | None = None
+    """The task whose training split trains this one (XNLI trains on MNLI)."""
     max_length: int = 128
     needs_training: bool = True
     """False for retrieval tasks that XTREME evaluates straight from the pretrained encoder."""
@@ -77,6 +77,8 @@ class Task:
     """The task's `SubmissionFormat` in the benchmark's layout; None: the family's usual one."""
     train_converter: Callable[[list[dict]], list[dict]] | None = None
     """Turns the `train_from` task's examples into this task's schema (SQuAD QA -> retrieval pairs)."""
+    generator: Callable[[Path], None] | None = None
+    """Writes the task's files into a directory: a generated task needs no `data_dir`."""
     labels_from_data: Callable[[Path], tuple[str, ...]] | None = None
     """For label sets that ship with the data (CCG supertags): reads them from the data directory."""
 

@@ -6,15 +6,15 @@ Local file layouts follow XTREME's `download_data.sh` output (after its preproce
 
 from __future__ import annotations
 
-from lightning_xfer.data.classification import Classification
-from lightning_xfer.data.readers.dispatch import read_pair_file, read_qa_file, read_tagging_file
-from lightning_xfer.data.span_qa import SpanQA
-from lightning_xfer.data.tagging import Tagging
+from lightning_xfer.families.classification import Classification
+from lightning_xfer.families.span_qa import SpanQA
+from lightning_xfer.families.tagging import Tagging
 from lightning_xfer.metrics.accuracy import accuracy
 from lightning_xfer.metrics.mlqa import mlqa_scores
 from lightning_xfer.metrics.seqeval_chunks import chunk_scores
 from lightning_xfer.metrics.squad import squad_scores
-from lightning_xfer.tasks import hub_rows, labels
+from lightning_xfer.readers.dispatch import read_pair_file, read_qa_file, read_tagging_file
+from lightning_xfer.tasks import hub_rows, intermediate, labels
 from lightning_xfer.tasks.task import HubDataset, LocalFiles, Task
 
 XNLI_LANGUAGES = ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh")
@@ -121,7 +121,7 @@ XNLI = Task(
     domain="mixed genres (MNLI's ten)",
     local=LocalFiles({"validation": "dev-{lang}.tsv", "test": "test-{lang}.tsv"}, read_pair_file),
     hub=HubDataset("google/xtreme", "XNLI", {"validation": "validation", "test": "test"}, hub_rows.xnli),
-    train_from="mnli",
+    train_from=intermediate.MNLI,
 )
 
 PAWSX = Task(
@@ -199,7 +199,7 @@ XQUAD = Task(
     domain="Wikipedia",
     local=LocalFiles({"test": "xquad.{lang}.json"}, read_qa_file),
     hub=HubDataset("google/xtreme", "XQuAD.{lang}", {"test": "validation"}, hub_rows.squad),
-    train_from="squad",
+    train_from=intermediate.SQUAD,
     max_length=384,
 )
 
@@ -221,7 +221,7 @@ MLQA = Task(
         read_qa_file,
     ),
     hub=HubDataset("google/xtreme", "MLQA.{lang}.{lang}", {"validation": "validation", "test": "test"}, hub_rows.squad),
-    train_from="squad",
+    train_from=intermediate.SQUAD,
     max_length=384,
 )
 

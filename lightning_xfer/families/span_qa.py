@@ -16,8 +16,17 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, column, map_examples, segment_ids
-from lightning_xfer.heads import HeadOutput, SpanQAHead
+from lightning_xfer.families.family import (
+    FeatureSettings,
+    TaskFamily,
+    collate_inputs,
+    column,
+    map_examples,
+    segment_ids,
+)
+from lightning_xfer.heads import Head, HeadOutput, SpanQAHead
+from lightning_xfer.heads.pooling import Pooling
+from lightning_xfer.submission.formats import AnswerJson, SubmissionFormat
 
 
 @dataclass(frozen=True)
@@ -28,8 +37,11 @@ class SpanQA(TaskFamily):
     """SQuAD v2.0: answer "" when the first token's start+end score (the lowest over an example's
     windows) beats the best span, as the SQuAD v2 recipe does."""
 
-    def build_head(self, task, hidden_size: int, dropout: float, encoder: nn.Module) -> nn.Module:
-        return SpanQAHead(hidden_size)
+    def submission_format(self) -> SubmissionFormat:
+        return AnswerJson()
+
+    def build_head(self, task, encoder: nn.Module, dropout: float, layer: int, pooling: Pooling) -> Head:
+        return SpanQAHead(encoder.config.hidden_size, layer=layer)
 
     def featurize(self, examples, task, tokenizer, settings: FeatureSettings, training, cache_file=None):
         def encode(batch: dict[str, list], indices: list[int]) -> dict[str, list]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lightning_xfer.data.readers.conllu import read_conllu
-from lightning_xfer.data.readers.saved_dataset import read_saved_dataset
-from lightning_xfer.data.readers.sentence_pair_tsv import read_sentence_pair_tsv
-from lightning_xfer.data.readers.squad_json import read_squad_json
-from lightning_xfer.data.readers.token_tsv import read_token_tsv
+from lightning_xfer.readers.conllu import read_conllu
+from lightning_xfer.readers.saved_dataset import read_saved_dataset
+from lightning_xfer.readers.sentence_pair_tsv import read_sentence_pair_tsv
+from lightning_xfer.readers.squad_json import read_squad_json
+from lightning_xfer.readers.token_tsv import read_token_tsv
 
 
 def read_tagging_file(path: Path, language: str) -> list[dict]:

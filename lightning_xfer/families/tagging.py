@@ -14,7 +14,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lightning_xfer.data.family import (
+from lightning_xfer.errors import UserError
+from lightning_xfer.families.family import (
     FeatureSettings,
     TaskFamily,
     column,
@@ -22,16 +23,19 @@ from lightning_xfer.data.family import (
     pad_sequences,
     special_tokens_around,
 )
-from lightning_xfer.errors import UserError
-from lightning_xfer.heads import TokenTaggingHead
-from lightning_xfer.heads.token_tagging import IGNORE_INDEX
+from lightning_xfer.heads import IGNORE_INDEX, Head, TokenTaggingHead
+from lightning_xfer.heads.pooling import Pooling
+from lightning_xfer.submission.formats import SubmissionFormat, TagLines
 
 
 class Tagging(TaskFamily):
     """Examples: {id, tokens, tags}; predictions: one tag per token."""
 
-    def build_head(self, task, hidden_size: int, dropout: float, encoder: nn.Module) -> nn.Module:
-        return TokenTaggingHead(hidden_size, len(task.labels), dropout)
+    def submission_format(self) -> SubmissionFormat:
+        return TagLines()
+
+    def build_head(self, task, encoder: nn.Module, dropout: float, layer: int, pooling: Pooling) -> Head:
+        return TokenTaggingHead(encoder.config.hidden_size, len(task.labels), dropout, layer)
 
     def featurize(self, examples, task, tokenizer, settings: FeatureSettings, training, cache_file=None):
         label_ids = {label: i for i, label in enumerate(task.labels)}

@@ -8,8 +8,17 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor, nn
 
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, column, map_examples, segment_ids
-from lightning_xfer.heads import SequenceClassificationHead
+from lightning_xfer.families.family import (
+    FeatureSettings,
+    TaskFamily,
+    collate_inputs,
+    column,
+    map_examples,
+    segment_ids,
+)
+from lightning_xfer.heads import Head, SequenceClassificationHead
+from lightning_xfer.heads.pooling import Pooling
+from lightning_xfer.submission.formats import LabelLines, SubmissionFormat
 
 if TYPE_CHECKING:
     import datasets
@@ -20,8 +29,11 @@ if TYPE_CHECKING:
 class Classification(TaskFamily):
     """Examples: {id, text, text_pair (or None), label}; predictions: the label name."""
 
-    def build_head(self, task: Task, hidden_size: int, dropout: float, encoder: nn.Module) -> nn.Module:
-        return SequenceClassificationHead(hidden_size, len(task.labels), dropout)
+    def submission_format(self) -> SubmissionFormat:
+        return LabelLines()
+
+    def build_head(self, task, encoder: nn.Module, dropout: float, layer: int, pooling: Pooling) -> Head:
+        return SequenceClassificationHead(encoder.config.hidden_size, len(task.labels), dropout, layer, pooling)
 
     def featurize(self, examples, task, tokenizer, settings: FeatureSettings, training, cache_file=None):
         label_ids = {label: i for i, label in enumerate(task.labels)}

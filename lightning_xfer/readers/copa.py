@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lightning_xfer.data.readers.jsonl import read_jsonl
 from lightning_xfer.errors import DataFormatError
+from lightning_xfer.readers.jsonl import read_jsonl
 
 COPA_QUESTIONS = {"cause": "What was the cause?", "effect": "What happened as a result?"}
 

@@ -12,16 +12,21 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, column, map_examples, pad_sequences
 from lightning_xfer.errors import UserError
-from lightning_xfer.heads import MultipleChoiceHead
+from lightning_xfer.families.family import FeatureSettings, TaskFamily, column, map_examples, pad_sequences
+from lightning_xfer.heads import Head, MultipleChoiceHead
+from lightning_xfer.heads.pooling import Pooling
+from lightning_xfer.submission.formats import ChoiceJsonl, SubmissionFormat
 
 
 class MultipleChoice(TaskFamily):
     """Examples: {id, context, question, choices, label (int)}; predictions: the choice index."""
 
-    def build_head(self, task, hidden_size: int, dropout: float, encoder: nn.Module) -> nn.Module:
-        return MultipleChoiceHead(hidden_size, dropout)
+    def submission_format(self) -> SubmissionFormat:
+        return ChoiceJsonl()
+
+    def build_head(self, task, encoder: nn.Module, dropout: float, layer: int, pooling: Pooling) -> Head:
+        return MultipleChoiceHead(encoder.config.hidden_size, dropout, layer, pooling)
 
     def featurize(self, examples, task, tokenizer, settings: FeatureSettings, training, cache_file=None):
         def encode(batch: dict[str, list], indices: list[int]) -> dict[str, list]:

@@ -6,8 +6,8 @@ import csv
 import json
 from pathlib import Path
 
-from lightning_xfer.data.readers.jsonl import read_jsonl
 from lightning_xfer.errors import DataFormatError, UserError
+from lightning_xfer.readers.jsonl import read_jsonl
 
 
 def read_anli(path: Path, language: str = "en") -> list[dict]:

@@ -20,9 +20,17 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from lightning_xfer.data.bitext_mining import best_threshold, mine
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, collate_inputs, column, map_examples, pad_sequences
-from lightning_xfer.heads import HeadOutput, RetrievalHead
+from lightning_xfer.families.bitext_mining import best_threshold, mine
+from lightning_xfer.families.family import (
+    FeatureSettings,
+    TaskFamily,
+    collate_inputs,
+    column,
+    map_examples,
+    pad_sequences,
+)
+from lightning_xfer.heads import Head, HeadOutput, RetrievalHead
+from lightning_xfer.heads.pooling import Pooling
 
 
 def middle_layer(num_layers: int) -> int:
@@ -39,15 +47,19 @@ class Retrieval(TaskFamily):
     - `margin`: the mined (source id, target id) pairs, {"pairs": set} (BUCC).
     """
 
-    pooling: Literal["mean", "cls"] = "mean"
+    pooling: Pooling = "mean"
+    """How a sentence becomes one vector; the task's own choice, not the encoder's `pooling`."""
     mode: Literal["nearest", "pool", "margin"] = "nearest"
     neighbours: int = 4
     """k of the ratio margin (`margin` mode)."""
     search_batch: int = 4096
     """Source rows scored against all targets at once; bounds memory for large corpora."""
 
-    def build_head(self, task, hidden_size: int, dropout: float, encoder: nn.Module) -> nn.Module:
-        return RetrievalHead(pooling=self.pooling, hidden_layer=middle_layer(encoder.config.num_hidden_layers))
+    def default_layer(self, encoder_config) -> int | None:
+        return middle_layer(encoder_config.num_hidden_layers)
+
+    def build_head(self, task, encoder: nn.Module, dropout: float, layer: int, pooling: Pooling) -> Head:
+        return RetrievalHead(pooling=self.pooling, layer=layer)
 
     def featurize(self, examples, task, tokenizer, settings: FeatureSettings, training, cache_file=None):
         def encode(batch: dict[str, list], indices: list[int]) -> dict[str, list]:

@@ -14,9 +14,9 @@ import torch
 from torch import Tensor, nn
 from transformers import DataCollatorForLanguageModeling
 
-from lightning_xfer.data.family import FeatureSettings, TaskFamily, column, map_examples
-from lightning_xfer.heads import HeadOutput, MaskedLMHead
-from lightning_xfer.heads.token_tagging import IGNORE_INDEX
+from lightning_xfer.families.family import FeatureSettings, TaskFamily, column, map_examples
+from lightning_xfer.heads import IGNORE_INDEX, Head, HeadOutput, MaskedLMHead
+from lightning_xfer.heads.pooling import Pooling
 
 MASK_PROBABILITY = 0.15
 
@@ -24,9 +24,9 @@ MASK_PROBABILITY = 0.15
 class MaskedLM(TaskFamily):
     """Examples: {id, text}; predictions: the masked-token accuracy inputs (correct, total)."""
 
-    def build_head(self, task, hidden_size: int, dropout: float, encoder: nn.Module) -> nn.Module:
+    def build_head(self, task, encoder: nn.Module, dropout: float, layer: int, pooling: Pooling) -> Head:
         eps = getattr(encoder.config, "layer_norm_eps", 1e-5)
-        return MaskedLMHead(hidden_size, encoder.get_input_embeddings(), layer_norm_eps=eps)
+        return MaskedLMHead(encoder.config.hidden_size, encoder.get_input_embeddings(), eps, layer)
 
     def featurize(self, examples, task, tokenizer, settings: FeatureSettings, training, cache_file=None):
         def encode(batch: dict[str, list], indices: list[int]) -> dict[str, list]:

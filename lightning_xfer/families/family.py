@@ -19,7 +19,9 @@ import torch
 from torch import Tensor, nn
 from transformers import PreTrainedTokenizerBase
 
-from lightning_xfer.heads.output import HeadOutput
+from lightning_xfer.heads.output import Head, HeadOutput
+from lightning_xfer.heads.pooling import Pooling
+from lightning_xfer.submission.formats import SubmissionFormat
 
 if TYPE_CHECKING:
     from lightning_xfer.tasks.task import Task
@@ -44,7 +46,17 @@ class FeatureSettings:
 class TaskFamily:
     """Base class of the task families; subclasses override what differs."""
 
-    def build_head(self, task: Task, hidden_size: int, dropout: float, encoder: nn.Module) -> nn.Module:
+    def build_head(self, task: Task, encoder: nn.Module, dropout: float, layer: int, pooling: Pooling) -> Head:
+        """The task's head on `encoder`, reading hidden layer `layer`; `pooling` is how heads that read
+        one vector per sequence get it (the encoder spec's choice)."""
+        raise NotImplementedError
+
+    def default_layer(self, encoder_config) -> int | None:
+        """The hidden layer this family reads unless a config says otherwise; None: the encoder spec's."""
+        return None
+
+    def submission_format(self) -> SubmissionFormat:
+        """The benchmark file format of this family's predictions, unless a task declares its own."""
         raise NotImplementedError
 
     def featurize(

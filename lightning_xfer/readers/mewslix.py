@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lightning_xfer.data.readers.jsonl import read_jsonl
+from lightning_xfer.readers.jsonl import read_jsonl
 
 _MENTION = ("mention_id", "entity_id", "mention", "context")
 
