@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from transformers import get_linear_schedule_with_warmup
 
 from lightning_xfer.checkpoints import encoder_state
-from lightning_xfer.encoder.loading import load_encoder
+from lightning_xfer.encoder.loading import base_encoder_name, load_encoder
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.errors import UserError
 from lightning_xfer.evaluation import Score, predict_eval_set, score_eval_set
@@ -37,6 +37,7 @@ class XferModule(pl.LightningModule):
         encoder: EncoderSpec,
         tasks: list[RunTask],
         learning_rate: float = 2e-5,
+        learning_rate_by_encoder: dict[str, float] | None = None,
         weight_decay: float = 0.0,
         warmup_ratio: float = 0.1,
         adam_epsilon: float = 1e-8,
@@ -49,6 +50,10 @@ class XferModule(pl.LightningModule):
             tasks: The run's tasks as the DataModule resolved them from `data.tasks` (the CLI passes
                 them on); one head each.
             learning_rate: Peak AdamW learning rate (XTREME: 2e-5 classification/tagging, 3e-5 QA).
+            learning_rate_by_encoder: Peak learning rates for particular pretrained encoders, by hub
+                name without the organisation (`xlm-roberta-large: 1.0e-5`), where the papers tune
+                one per size; an exported encoder counts as the encoder its run started from. A task
+                config holds both, so one task file serves every encoder size.
             weight_decay: AdamW weight decay (not applied to biases and LayerNorm weights).
             warmup_ratio: Fraction of training steps with linear warm-up; then linear decay to 0.
             adam_epsilon: AdamW epsilon.
@@ -136,10 +141,15 @@ class XferModule(pl.LightningModule):
             {"params": decayed, "weight_decay": self.hparams.weight_decay},
             {"params": not_decayed, "weight_decay": 0.0},
         ]
-        optimizer = torch.optim.AdamW(groups, lr=self.hparams.learning_rate, eps=self.hparams.adam_epsilon)
+        optimizer = torch.optim.AdamW(groups, lr=self.peak_learning_rate(), eps=self.hparams.adam_epsilon)
         total = self.trainer.estimated_stepping_batches
         schedule = get_linear_schedule_with_warmup(optimizer, int(self.hparams.warmup_ratio * total), total)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+    def peak_learning_rate(self) -> float:
+        """`learning_rate`, or the rate `learning_rate_by_encoder` gives this run's base encoder."""
+        by_encoder = self.hparams.learning_rate_by_encoder or {}
+        return by_encoder.get(base_encoder_name(self.encoder_spec.name), self.hparams.learning_rate)
 
     # -- evaluation -----------------------------------------------------------------------------
     def _eval_sets(self, stage: str):

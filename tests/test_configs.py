@@ -1,36 +1,71 @@
-"""Every shipped config parses with the CLI, composed the way the README composes them."""
+"""Every shipped config parses with the CLI, composed the way the README composes them: a task
+config, an encoder config and a trainer config; and the composition gives each size its rate."""
 
 import io
 from contextlib import redirect_stdout
 
 import pytest
+import yaml
 from conftest import PROJECT
 from helpers import cli
 
-TASK_CONFIGS = sorted((PROJECT / "configs" / "tasks").glob("*/*.yaml"))
+TASK_CONFIGS = sorted((PROJECT / "configs" / "tasks").glob("*.yaml"))
+ENCODERS = ("xlm-roberta-base", "xlm-roberta-large")
 
 
-def parses(*args: str) -> str:
+def resolved(*args: str) -> dict:
+    """The config LightningCLI resolves for `args` (`--print_config`), as a dict."""
     out = io.StringIO()
     with redirect_stdout(out), pytest.raises(SystemExit) as exit_info:
         cli(*args, "--print_config")
     assert exit_info.value.code in (0, None)
-    return out.getvalue()
+    return yaml.safe_load(out.getvalue())
 
 
-@pytest.mark.parametrize("config", TASK_CONFIGS, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_task_configs_parse_with_the_gpu_trainer(config):
-    command = "test" if "lightning_xfer test" in config.read_text() else "fit"
-    printed = parses(command, "--config", str(config), "--config", str(PROJECT / "configs/trainer/gpu.yaml"))
-    assert f"name: {config.stem}" in printed and "precision: bf16-mixed" in printed
+def composed(task_config, encoder: str, trainer: str = "gpu") -> dict:
+    command = "test" if "lightning_xfer test" in task_config.read_text() else "fit"
+    files = [task_config, PROJECT / f"configs/encoders/{encoder}.yaml", PROJECT / f"configs/trainer/{trainer}.yaml"]
+    return resolved(command, *[part for f in files for part in ("--config", str(f))])
 
 
-def test_there_is_a_config_for_every_target_and_intermediate_task_and_size():
+@pytest.mark.parametrize("encoder", ENCODERS)
+@pytest.mark.parametrize("config", TASK_CONFIGS, ids=lambda p: p.stem)
+def test_task_configs_compose_with_an_encoder_and_the_gpu_trainer(config, encoder):
+    printed = composed(config, encoder)
+    assert printed["data"]["tasks"][0]["name"] == config.stem
+    assert printed["model"]["encoder"]["name"] == encoder
+    assert printed["trainer"]["precision"] == "bf16-mixed"
+    own = yaml.safe_load(config.read_text())
+    if "learning_rate" in own.get("model", {}):
+        assert printed["model"]["learning_rate"] == own["model"]["learning_rate"]
+
+
+def test_every_catalogue_task_has_one_config_for_every_size():
     from lightning_xfer.tasks import catalogue
 
     names = {t.name for t in catalogue().values() if not t.name.startswith("synthetic") and t.name != "mlm"}
-    for size in ("xlm-roberta-base", "xlm-roberta-large"):
-        assert names <= {p.stem for p in (PROJECT / "configs" / "tasks" / size).glob("*.yaml")}
+    assert names <= {p.stem for p in TASK_CONFIGS}
+    assert not list((PROJECT / "configs" / "tasks").glob("*/*.yaml")), "one task file serves every size"
+
+
+@pytest.mark.parametrize(
+    ("task", "base", "large"),
+    [("xnli", 2e-5, 5e-6), ("squad", 3e-5, 1.5e-5), ("panx", 2e-5, 2e-5), ("hellaswag", 2e-5, 1e-5)],
+)
+def test_each_size_trains_at_the_papers_rate(task, base, large):
+    """XTREME / Phang et al.'s per-size learning rates survive the merge of 50 files into 25."""
+    from lightning_xfer.encoder.spec import EncoderSpec
+    from lightning_xfer.model import XferModule
+
+    for encoder, expected in (("xlm-roberta-base", base), ("xlm-roberta-large", large)):
+        model = composed(PROJECT / f"configs/tasks/{task}.yaml", encoder)["model"]
+        module = XferModule(  # the encoder is only loaded in configure_model: nothing is downloaded
+            EncoderSpec(name=model["encoder"]["name"]),
+            [],
+            learning_rate=model["learning_rate"],
+            learning_rate_by_encoder=model.get("learning_rate_by_encoder"),
+        )
+        assert module.peak_learning_rate() == pytest.approx(expected), (task, encoder)
 
 
 @pytest.mark.parametrize(
@@ -39,11 +74,26 @@ def test_there_is_a_config_for_every_target_and_intermediate_task_and_size():
         ["configs/quickstart.yaml"],
         ["configs/encoders/tiny.yaml", "configs/shared_data/panx.yaml", "configs/trainer/cpu-smoke.yaml"],
         ["configs/encoders/multilingual-e5-small.yaml", "configs/shared_data/panx.yaml"],
-        ["configs/encoders/xlm-roberta-large.yaml", "configs/shared_data/panx.yaml", "configs/trainer/gpu.yaml"],
+        ["configs/tasks/panx.yaml", "configs/encoders/xlm-roberta-large.yaml", "configs/shared_data/panx.yaml",
+         "configs/trainer/gpu.yaml"],
     ],
-)
+)  # fmt: skip
 def test_composed_configs_parse(files):
-    parses("fit", *[part for f in files for part in ("--config", str(PROJECT / f))])
+    printed = resolved("fit", *[part for f in files for part in ("--config", str(PROJECT / f))])
+    parts = [yaml.safe_load((PROJECT / f).read_text()) or {} for f in files]
+    expected = [p["data"]["tasks"][0]["name"] for p in parts if "tasks" in p.get("data", {})][-1]
+    assert [t["name"] for t in printed["data"]["tasks"]] == [expected]
+
+
+def test_the_run_resolves_its_tasks_and_encoder_once(tmp_path):
+    """The DataModule gets the model's encoder spec whole (revision and all), and the model gets the
+    very task objects the DataModule resolved."""
+    from helpers import quickstart
+
+    run = quickstart("fit", tmp_path, "--trainer.fast_dev_run=true", "--model.encoder.preset_seed=3")
+    assert run.datamodule.encoder == run.model.encoder_spec and run.datamodule.encoder.preset_seed == 3
+    assert run.model.run_tasks == run.datamodule.run_tasks
+    assert all(m is d for m, d in zip(run.model.run_tasks, run.datamodule.run_tasks, strict=True))
 
 
 def test_real_mini_study_sequence_resolves(capsys):

@@ -8,6 +8,7 @@ model, a preset and an exported intermediate-task encoder load through the same 
 from __future__ import annotations
 
 import inspect
+import json
 from pathlib import Path
 
 import torch
@@ -29,6 +30,24 @@ def resolve_encoder(name: str, preset_seed: int = 0) -> str:
     if name == multilingual_e5_small.NAME:
         return str(multilingual_e5_small.prepared_directory())
     return name
+
+
+def base_encoder_name(name: str) -> str:
+    """The pretrained encoder a name stands for, without organisation or folder: the name itself, or
+    for a folder exported by a run (the intermediate -> target hand-off) the encoder that run
+    started from, followed back to the start.
+
+    Per-size settings (`model.learning_rate_by_encoder`) key on this, so a target run on an exported
+    XLM-R large encoder gets large's learning rate.
+    """
+    seen = set()
+    while name not in seen:
+        seen.add(name)
+        note = Path(name).expanduser() / "lightning_xfer_export.json"
+        if not note.is_file():
+            break
+        name = json.loads(note.read_text()).get("base_encoder") or name
+    return name.rstrip("/").rsplit("/", 1)[-1]  # `FacebookAI/xlm-roberta-large`, `/models/xlm-roberta-large`
 
 
 def load_tokenizer(spec: EncoderSpec | str) -> PreTrainedTokenizerBase:
