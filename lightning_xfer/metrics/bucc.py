@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from lightning_xfer.metrics.f1 import precision_recall_f1
+
 
 def bucc_scores(predictions: Mapping[str, set], references: Mapping[str, set], language: str = "") -> dict[str, float]:
     """{"f1", "precision", "recall"} x100 over (source id, target id) pairs; duplicates count once."""
     predicted, gold = set(predictions["pairs"]), set(references["pairs"])
-    correct = len(predicted & gold)
-    precision = correct / len(predicted) if predicted else 0.0
-    recall = correct / len(gold) if gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"f1": 100.0 * f1, "precision": 100.0 * precision, "recall": 100.0 * recall}
+    scores = precision_recall_f1(len(predicted & gold), len(predicted), len(gold))
+    return {"f1": scores.f1 * 100, "precision": scores.precision * 100, "recall": scores.recall * 100}

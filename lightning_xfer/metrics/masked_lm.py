@@ -11,4 +11,4 @@ def masked_token_accuracy(
     """{"accuracy": percent of masked tokens predicted exactly}, pooled over all examples."""
     correct = sum(predictions[key][0] for key in references if key in predictions)
     masked = sum(predictions[key][1] for key in references if key in predictions)
-    return {"accuracy": 100.0 * correct / masked if masked else 0.0}
+    return {"accuracy": correct / masked * 100 if masked else 0.0}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy
+
 from lightning_xfer.errors import UserError
 from lightning_xfer.metrics._common import aligned
 
@@ -33,7 +35,7 @@ def reciprocal_rank_at_20(
         gold = str(gold[0] if isinstance(gold, list) else gold)
         ranked = _ranked(predictions, key)
         total += 1.0 / (ranked.index(gold) + 1) if gold in ranked else 0.0
-    return {"map@20": 100.0 * total / len(ids)}
+    return {"map@20": total / len(ids) * 100}  # Mewsli-X: `sum(ranks) / len(ranks)`, then x100
 
 
 def average_precision_at_20(
@@ -41,7 +43,7 @@ def average_precision_at_20(
 ) -> dict[str, float]:
     """{"map@20": mean over questions of AP@20}, x100; repeated ids in a ranking count once."""
     ids = aligned(predictions, references)
-    total = 0.0
+    per_question = []
     for key in ids:
         relevant = {str(r) for r in references[key]}
         hits, precision_sum, seen = 0, 0.0, set()
@@ -50,5 +52,7 @@ def average_precision_at_20(
                 hits += 1
                 precision_sum += hits / rank
             seen.add(candidate)
-        total += precision_sum / min(len(relevant), CUTOFF) if relevant else 0.0
-    return {"map@20": 100.0 * total / len(ids)}
+        per_question.append(precision_sum / min(len(relevant), CUTOFF) if relevant else 0.0)
+    # LAReQA's script averages with `np.mean` (pairwise summation), which a plain sum can miss
+    # in the last bit; the same call gives the same number.
+    return {"map@20": float(numpy.mean(per_question)) * 100}

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from lightning_xfer.errors import UserError
 from lightning_xfer.metrics._common import aligned
+from lightning_xfer.metrics.f1 import precision_recall_f1
 
 
 def _ends(previous_tag: str, tag: str, previous_type: str, type_: str) -> bool:
@@ -57,15 +58,12 @@ def chunk_scores(
             raise UserError(f"example {key}: {len(predictions[key])} predicted tags for {len(references[key])} tokens")
     gold = chunks([references[k] for k in ids])
     predicted = chunks([predictions[k] for k in ids])
-    correct = len(gold & predicted)
-    precision = correct / len(predicted) if predicted else 0.0
-    recall = correct / len(gold) if gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    scores = precision_recall_f1(len(gold & predicted), len(predicted), len(gold))
     tokens = sum(len(references[k]) for k in ids)
     right = sum(p == g for k in ids for p, g in zip(predictions[k], references[k], strict=True))
     return {
-        "f1": 100.0 * f1,
-        "precision": 100.0 * precision,
-        "recall": 100.0 * recall,
-        "token_accuracy": 100.0 * right / tokens if tokens else 0.0,
+        "f1": scores.f1 * 100,  # XTREME's `f1_score(...) * 100` on seqeval's fractions
+        "precision": scores.precision * 100,
+        "recall": scores.recall * 100,
+        "token_accuracy": right / tokens * 100 if tokens else 0.0,
     }

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
 from lightning_xfer.metrics._common import aligned
+from lightning_xfer.metrics.f1 import precision_recall_f1
 
 _PUNCTUATION = frozenset(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -26,13 +27,8 @@ def normalize_answer(text: str) -> str:
 
 def token_f1(prediction_tokens: Sequence[str], gold_tokens: Sequence[str]) -> float:
     """Harmonic mean of token precision and recall (0 when nothing overlaps)."""
-    common = Counter(prediction_tokens) & Counter(gold_tokens)
-    overlap = sum(common.values())
-    if overlap == 0:
-        return 0.0
-    precision = overlap / len(prediction_tokens)
-    recall = overlap / len(gold_tokens)
-    return 2 * precision * recall / (precision + recall)
+    overlap = sum((Counter(prediction_tokens) & Counter(gold_tokens)).values())
+    return precision_recall_f1(overlap, len(prediction_tokens), len(gold_tokens)).f1
 
 
 def span_scores(
@@ -44,14 +40,18 @@ def span_scores(
 ) -> dict[str, float]:
     """Mean over questions of the best EM and F1 against any gold answer, x100.
 
-    `empty_is_an_answer` is SQuAD v2.0's rule: an unanswerable question has the gold answer "",
-    and when either side is empty F1 is 1 if both are, else 0.
+    `empty_is_an_answer` is SQuAD v2.0's rule: gold answers that normalise to "" are dropped, a
+    question left without one has the gold answer "", and when either side is empty F1 is 1 if
+    both are, else 0.
     """
     ids = aligned(predictions, references)
     exact = f1 = 0.0
     for key in ids:
         prediction = normalize(predictions[key])
-        golds = [normalize(g) for g in references[key]] or [""]
+        golds = [normalize(g) for g in references[key]]
+        if empty_is_an_answer:
+            golds = [gold for gold in golds if gold]
+        golds = golds or [""]
         exact += max(float(prediction == gold) for gold in golds)
         f1 += max(_f1(tokenize(prediction), tokenize(gold), empty_is_an_answer) for gold in golds)
     return {"exact_match": 100.0 * exact / len(ids), "f1": 100.0 * f1 / len(ids)}

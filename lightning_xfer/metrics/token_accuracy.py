@@ -19,4 +19,4 @@ def token_accuracy(
             raise UserError(f"example {key}: {len(predictions[key])} predicted tags for {len(references[key])} tokens")
         right += sum(p == g for p, g in zip(predictions[key], references[key], strict=True))
         total += len(references[key])
-    return {"accuracy": 100.0 * right / total if total else 0.0}
+    return {"accuracy": right / total * 100 if total else 0.0}
