@@ -2,6 +2,7 @@
 generated files in the original formats where it does not."""
 
 import json
+import math
 
 import pytest
 import torch
@@ -152,9 +153,14 @@ def test_mewslix_generated_layout(tmp_path):
     train = load("mewslix", "train", data_dir=str(tmp_path))
     assert train[0]["query"].startswith("river") and train[0]["target"] == "river: the river"
     tasks = [{"name": "mewslix", "data_dir": str(tmp_path), "languages": ["de"], "validation_languages": []}]
-    cli("fit", "--model.encoder.name=tiny", f"--trainer.default_root_dir={tmp_path}", "--trainer.logger=false",
-        "--trainer.enable_progress_bar=false", "--trainer.max_steps=2", "--data.batch_size=4",
-        f"--data.tasks={json.dumps(tasks)}")  # fmt: skip
+    trained = cli("fit", "--model.encoder.name=tiny", f"--trainer.default_root_dir={tmp_path}",
+                  "--trainer.logger=false", "--trainer.enable_progress_bar=false", "--trainer.max_steps=2",
+                  "--data.batch_size=4", f"--data.tasks={json.dumps(tasks)}")  # fmt: skip
+    # The dual encoder trained: two steps, a finite in-batch contrastive loss, a moved temperature.
+    assert trained.trainer.global_step == 2
+    loss = trained.trainer.callback_metrics["train/mewslix/loss"]
+    assert torch.isfinite(loss) and loss > 0
+    assert trained.model.heads["mewslix"].log_inverse_temperature.item() != pytest.approx(math.log(20))
 
 
 def test_copa_and_siqa_generated_layouts(tmp_path):

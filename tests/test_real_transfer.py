@@ -148,20 +148,22 @@ def test_intermediate_encoder_is_handed_to_the_target_run(e5, tmp_path):
     intermediate = tmp_path / "sst2"
     sst2 = [{"name": "sst2", "data_dir": str(shared("intermediate", "sst2")), "train_file": "train.first5000.tsv",
              "max_length": 64, "validation_languages": []}]  # fmt: skip
-    run("fit", intermediate, "multilingual-e5-small", sst2, "--trainer.max_steps=30", "--data.batch_size=16",
-        "--model.learning_rate=1e-4")  # fmt: skip
+    trained = run("fit", intermediate, "multilingual-e5-small", sst2, "--trainer.max_steps=30",
+                  "--data.batch_size=16", "--model.learning_rate=1e-4").model.encoder.state_dict()  # fmt: skip
     exported = next(intermediate.glob("**/encoder"))
     assert json.loads((exported / "lightning_xfer_export.json").read_text())["trained_tasks"] == ["sst2"]
 
     panx = [TaskConfig("panx", data_dir=str(shared("panx_xtreme")), train_file="dev-en.tsv")]
-    target = XferModule(EncoderSpec(name=str(exported)), panx)
+    target = XferModule(EncoderSpec(name=str(exported)), resolve_tasks(panx))
     target.configure_model()
     pretrained = XferModule(EncoderSpec(name="multilingual-e5-small"), resolve_tasks(panx))
     pretrained.configure_model()
-    saved = load_file(exported / "model.safetensors")
+    # The target starts from the weights the intermediate run trained (as they were in its memory at
+    # the end of fit: no validation, so the export is the final weights), not from the folder alone.
+    assert set(load_file(exported / "model.safetensors")) <= set(trained)
     changed = 0
     for name, tensor in target.encoder.state_dict().items():
-        assert torch.equal(tensor, saved[name]), name
+        assert torch.equal(tensor, trained[name].cpu()), name
         changed += not torch.equal(tensor, pretrained.encoder.state_dict()[name])
     assert changed > 100  # the intermediate run really moved the encoder's weights
     assert list(target.heads) == ["panx"] and target.heads["panx"].classifier.out_features == 7
@@ -169,4 +171,7 @@ def test_intermediate_encoder_is_handed_to_the_target_run(e5, tmp_path):
     target_root = tmp_path / "panx"
     tasks = [{"name": "panx", "data_dir": str(shared("panx_xtreme")), "train_file": "dev-en.tsv", "max_length": 64,
               "languages": ["de"], "validation_languages": [], "max_eval_examples": 100}]  # fmt: skip
-    run("fit", target_root, str(exported), tasks, "--trainer.max_steps=5", "--data.batch_size=8")
+    handed = run("fit", target_root, str(exported), tasks, "--trainer.max_steps=5", "--data.batch_size=8")
+    assert handed.trainer.global_step == 5 and list(handed.model.heads) == ["panx"]
+    moved = handed.model.encoder.state_dict()
+    assert any(not torch.equal(moved[k], target.encoder.state_dict()[k]) for k in moved if "layer.11" in k)
