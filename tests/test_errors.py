@@ -66,6 +66,7 @@ def test_label_outside_the_label_set_names_file_and_line(capsys, tmp_path):
 
 
 def test_malformed_line_names_file_and_line(capsys, tmp_path):
+    """A row with extra columns is a format error, not a label error on whatever lands in the label column."""
     (tmp_path / "test-en.tsv").write_text("a sentence\tsports\n\tno\tgood\tline\n")
     message = run_main(
         capsys,
@@ -75,7 +76,21 @@ def test_malformed_line_names_file_and_line(capsys, tmp_path):
         f"--trainer.default_root_dir={tmp_path}",
         f'--data.tasks=[{{"name": "synthetic-topic", "data_dir": "{tmp_path}", "languages": ["en"]}}]',
     )
-    assert "test-en.tsv" in message
+    assert message.endswith(f"{tmp_path}/test-en.tsv:2: 4 tab-separated columns; expected 'text<TAB>label' rows")
+
+
+def test_validation_holdout_outside_zero_to_one_names_the_key(capsys, tmp_path):
+    message = run_main(
+        capsys,
+        "test",
+        "--config",
+        QUICKSTART,
+        f"--trainer.default_root_dir={tmp_path}",
+        '--data.tasks=[{"name": "synthetic-topic", "languages": ["en"], "validation_holdout": 1.5}]',
+    )
+    assert "task synthetic-topic: validation_holdout is 1.5; expected a share of the training file between 0 and 1" in (
+        message
+    )
 
 
 def test_empty_split_is_named(capsys, tmp_path):
@@ -95,4 +110,4 @@ def test_checkpoint_alias_without_a_run(capsys, tmp_path):
     message = run_main(
         capsys, "test", "--config", QUICKSTART, f"--trainer.default_root_dir={tmp_path}", "--ckpt_path=best"
     )
-    assert f"no run under {tmp_path} has a checkpoint" in message
+    assert "no run under" in message and str(tmp_path) in message and "checkpoint" in message

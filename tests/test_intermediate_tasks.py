@@ -3,9 +3,11 @@ small files in the original format for the datasets that could not be shared (MN
 v2.0, CCG)."""
 
 import json
+from pathlib import Path
 
 import pytest
-from conftest import shared
+import yaml
+from conftest import PROJECT, shared
 
 from lightning_xfer.data.sources import load_split
 from lightning_xfer.errors import UserError
@@ -117,3 +119,80 @@ def test_all_nine_group():
     assert names == ["anli", "ccg", "commonsenseqa", "cosmosqa", "hellaswag", "mnli", "qqp", "squad", "sst2"]
     with pytest.raises(UserError, match="list its tasks one by one"):
         expand_groups([TaskConfig("phang-all", data_dir="somewhere")])
+
+
+def train_and_validation(name, seed=None, **config):
+    """The training and English validation examples of one task config, as a run loads them."""
+    config = TaskConfig(name, **config)
+    task = resolve_task(config)
+    return (
+        load_split(task, config, "train", "en", seed=seed).examples,
+        load_split(task, config, "validation", "en", seed=seed).examples,
+    )
+
+
+def test_squad_validation_holdout_takes_whole_paragraphs_out_of_training():
+    train, validation = train_and_validation(
+        "squad", data_dir=str(shared("intermediate", "squad")), train_file="dev-v1.1.json",
+        exclude_train_ids_from=[str(shared("xquad", "xquad.en.json"))], validation_holdout=0.1,
+    )  # fmt: skip
+    assert not {e["id"] for e in train} & {e["id"] for e in validation}
+    assert not {e["context"] for e in train} & {e["context"] for e in validation}
+    assert len(train) + len(validation) == 9380  # nothing lost: every question is on one side
+    paragraphs = len({e["context"] for e in train} | {e["context"] for e in validation})
+    assert len({e["context"] for e in validation}) == round(0.1 * paragraphs)
+
+
+def test_shared_data_configs_never_validate_on_their_training_data():
+    """configs/shared_data/panx.yaml trains on PAN-X's English dev file, the only English split there."""
+    for path in sorted((PROJECT / "configs" / "shared_data").glob("*.yaml")):
+        for task in yaml.safe_load(path.read_text())["data"]["tasks"]:
+            if "train_file" not in task:
+                continue
+            task["data_dir"] = str(PROJECT / task["data_dir"])
+            shared(*Path(task["data_dir"]).parts[-1:])  # skip without ../shared
+            if task.get("validation_languages") == []:
+                continue
+            train, validation = train_and_validation(**task)
+            assert validation and not {e["id"] for e in train} & {e["id"] for e in validation}, path.name
+
+
+def test_holdout_splits_alike_in_every_run():
+    data_dir = str(shared("intermediate", "sst2"))
+    first = train_and_validation("sst2", seed=1, data_dir=data_dir, train_file="train.first5000.tsv",
+                                 validation_holdout=0.2)  # fmt: skip
+    second = train_and_validation("sst2", seed=2, data_dir=data_dir, train_file="train.first5000.tsv",
+                                  validation_holdout=0.2)  # fmt: skip
+    assert [e["id"] for e in first[1]] == [e["id"] for e in second[1]] and len(first[1]) == 1000
+    assert not {e["line"] for e in first[0]} & {e["line"] for e in first[1]}
+
+
+@pytest.mark.parametrize("share", [0, 1, -0.5, 2])
+def test_validation_holdout_must_be_a_share(share):
+    with pytest.raises(UserError, match=f"validation_holdout is {share}; expected a share of the training file"):
+        load("sst2", data_dir=str(shared("intermediate", "sst2")), validation_holdout=share)
+
+
+def test_validation_holdout_that_leaves_nothing_names_the_file(tmp_path):
+    (tmp_path / "train.tsv").write_text("sentence\tlabel\ngood film\t1\n")
+    with pytest.raises(UserError, match=r"validation_holdout 0.5 of 1 examples in .*train.tsv leaves nothing"):
+        load("sst2", "train", data_dir=str(tmp_path), validation_holdout=0.5)
+
+
+def test_validation_holdout_needs_examples_that_validate_as_they_are():
+    with pytest.raises(UserError, match="task lareqa: validation_holdout needs a training file"):
+        load("lareqa", "test", validation_holdout=0.1)
+
+
+def test_the_runs_seed_draws_the_training_sample_unless_sample_seed_pins_it():
+    data_dir = str(shared("intermediate", "sst2"))
+
+    def sample(seed, **config):
+        train, _ = train_and_validation("sst2", seed=seed, data_dir=data_dir, train_file="train.first5000.tsv",
+                                        max_train_examples=100, validation_holdout=0.1, **config)  # fmt: skip
+        return [e["line"] for e in train]
+
+    assert len(sample(1)) == 100 and sample(1) == sample(1)
+    assert sample(1) != sample(2)
+    assert sample(None) == sample(0)  # no seed given: the sample seed is 0, as before seeds were passed
+    assert sample(1, sample_seed=7) == sample(2, sample_seed=7) == sample(None, sample_seed=7)

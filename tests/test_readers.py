@@ -5,12 +5,17 @@ import json
 import pytest
 from conftest import shared
 
+from lightning_xfer.data.sources import load_split
 from lightning_xfer.errors import DataFormatError
 from lightning_xfer.readers.conllu import read_conllu
 from lightning_xfer.readers.dispatch import read_qa_file
 from lightning_xfer.readers.sentence_pair_tsv import read_sentence_pair_tsv
 from lightning_xfer.readers.squad_json import read_squad_json
 from lightning_xfer.readers.token_tsv import read_token_tsv
+from lightning_xfer.tasks import get_task
+from lightning_xfer.tasks.config import TaskConfig
+
+XQUAD_LANGUAGES = ["ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh"]
 
 
 def test_xquad_has_1190_questions_per_language_with_answers_in_context():
@@ -73,27 +78,115 @@ def test_sentence_pair_tsv_with_and_without_header():
     assert {e["label"] for e in xnli} == {"entailment", "neutral", "contradiction"}
 
 
+def single(path):
+    return read_sentence_pair_tsv(path, paired=False)
+
+
 @pytest.mark.parametrize(
-    ("name", "content", "reader", "line"),
+    ("name", "content", "reader", "line", "problem"),
     [
-        ("bad.tsv", "a\tb\tc\td\nx\n", lambda p: read_token_tsv(p), 1),
-        ("bad.conllu", "1\tword\tlemma\n", read_conllu, 1),
-        ("bad.json", '{"data": [', read_squad_json, 1),
-        ("short.tsv", "premise\thypothesis\tlabel\nonly one column\n", read_sentence_pair_tsv, 2),
+        ("bad.tsv", "a\tb\tc\td\nx\n", lambda p: read_token_tsv(p), 1, "4 tab-separated fields"),
+        ("empty-label.tsv", "Berlin\tB-LOC\nist\t\n", lambda p: read_token_tsv(p), 2, "an empty label"),
+        ("empty-token.tsv", "Berlin\tB-LOC\n\tO\n", lambda p: read_token_tsv(p), 2, "an empty token"),
+        ("bad.conllu", "1\tword\tlemma\n", read_conllu, 1, "3 columns"),
+        ("bad.json", '{"data": [', read_squad_json, 1, "invalid JSON"),
+        ("short.tsv", "premise\thypothesis\tlabel\nonly one column\n", read_sentence_pair_tsv, 2, "1 tab-separated"),
+        ("extra.tsv", "a\tb\tneutral\na\tb\tc\tneutral\n", read_sentence_pair_tsv, 2, "4 tab-separated columns"),
+        ("no-label.tsv", "a\tb\tneutral\na\tb\t\n", read_sentence_pair_tsv, 2, "the label column is empty"),
+        ("no-pair.tsv", "a\t\tneutral\n", read_sentence_pair_tsv, 1, "the text_pair column is empty"),
+        ("header-extra.tsv", "id\tsentence1\tsentence2\tlabel\n1\ta\tb\t0\t0\n", read_sentence_pair_tsv, 2,
+         "5 tab-separated columns"),
+        ("header-empty.tsv", "id\tsentence1\tsentence2\tlabel\n1\t\tb\t0\n", read_sentence_pair_tsv, 2,
+         "the sentence1 column is empty"),
+        ("single-extra.tsv", "good film\t1\nbad\tfilm\t0\n", single, 2, "3 tab-separated columns"),
+        ("single-empty.tsv", "good film\t1\n \t0\n", single, 2, "the text column is empty"),
     ],
-)
-def test_malformed_files_name_file_and_line(tmp_path, name, content, reader, line):
+)  # fmt: skip
+def test_malformed_files_name_file_and_line(tmp_path, name, content, reader, line, problem):
     path = tmp_path / name
     path.write_text(content)
     with pytest.raises(DataFormatError) as error:
         reader(path)
     assert error.value.path == str(path) and error.value.line == line
-    assert "expected" in str(error.value)
+    assert str(error.value).startswith(f"{path}:{line}: {problem}")
+    assert "expected" in str(error.value) and "\n" not in str(error.value)
+
+
+def write_squad(path, qas, context="Ann came home."):
+    path.write_text(json.dumps({"data": [{"title": "t", "paragraphs": [{"context": context, "qas": qas}]}]}))
+    return path
+
+
+def ann(question_id="q1", **answer):
+    return {"id": question_id, "question": "Who?", "answers": [{"text": "Ann", "answer_start": 0, **answer}]}
 
 
 def test_squad_answer_outside_context_is_an_error(tmp_path):
-    path = tmp_path / "s.json"
-    qa = {"id": "q1", "question": "?", "answers": [{"text": "x", "answer_start": 99}]}
-    path.write_text(json.dumps({"data": [{"title": "t", "paragraphs": [{"context": "short", "qas": [qa]}]}]}))
+    path = write_squad(tmp_path / "s.json", [ann(answer_start=99)], context="short")
     with pytest.raises(DataFormatError, match="q1: answer_start 99 outside its context"):
         read_squad_json(path)
+
+
+@pytest.mark.parametrize(
+    ("qas", "problem", "expected"),
+    [
+        ([{"id": "q1", "question": "Who?"}], "question q1 has no gold answer", '"answers"'),
+        ([{"id": "q1", "question": "Who?", "answers": []}], "question q1 has no gold answer", "is_impossible"),
+        ([{"id": "q1", "question": "Who?", "answers": [{"text": "Ann"}]}],
+         "question q1: an answer without a text and an integer answer_start", "answer_start"),
+        ([ann(answer_start="0")], "question q1: an answer without a text and an integer answer_start", "answer_start"),
+        ([ann(answer_start=4)], "question q1: answer 'Ann' is not at answer_start 4 (the context has 'cam' there)",
+         "answer_start to be the offset of the answer text"),
+        ([ann(), ann()], "question id q1 appears twice (again in data[0].paragraphs[0])", "unique question ids"),
+    ],
+)  # fmt: skip
+def test_squad_questions_that_cannot_be_scored_name_file_and_id(tmp_path, qas, problem, expected):
+    path = write_squad(tmp_path / "s.json", qas)
+    with pytest.raises(DataFormatError) as error:
+        read_squad_json(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: {problem}; expected ") and expected in message and "\n" not in message
+
+
+def test_unanswerable_squad_v2_question_is_not_an_unlabelled_one(tmp_path):
+    impossible = {"id": "q2", "question": "Why?", "answers": [], "is_impossible": True}
+    examples = read_squad_json(write_squad(tmp_path / "s.json", [ann(), impossible]))
+    assert [e["answers"]["text"] for e in examples] == [["Ann"], []]
+
+
+def test_qa_file_without_answers_is_an_error_where_the_split_is_scored(tmp_path):
+    """A question without answers used to be scored with "" as its gold answer."""
+    write_squad(tmp_path / "xquad.de.json", [ann(), {"id": "q2", "question": "Why?"}])
+    config = TaskConfig("xquad", data_dir=str(tmp_path), languages=["de"])
+    with pytest.raises(DataFormatError, match=f"^{tmp_path}/xquad.de.json: question q2 has no gold answer"):
+        load_split(get_task("xquad"), config, "test", "de")
+    # `predict` on a test set whose answers are not public reads it all the same.
+    examples = load_split(get_task("xquad"), config, "test", "de", labelled=False).examples
+    assert [e["answers"]["text"] for e in examples] == [["Ann"], []]
+
+
+def test_saved_qa_dataset_is_checked_like_json(tmp_path):
+    import datasets
+
+    row = {"id": "q1", "context": "Ann came home.", "question": "Who?"}
+    row["answers"] = {"text": ["Ann"], "answer_start": [0]}
+    shifted = {**row, "id": "q2", "answers": {"text": ["Ann"], "answer_start": [1]}}
+    datasets.Dataset.from_list([row, shifted]).save_to_disk(tmp_path / "bad-start")
+    with pytest.raises(DataFormatError, match="question q2: answer 'Ann' is not at answer_start 1"):
+        read_qa_file(tmp_path / "bad-start", "de")
+    datasets.Dataset.from_list([row, row]).save_to_disk(tmp_path / "twice")
+    with pytest.raises(DataFormatError, match="question id q1 appears twice"):
+        read_qa_file(tmp_path / "twice", "de")
+
+
+def test_every_official_squad_format_file_loads():
+    """Every answer of the official files is exactly at its answer_start; no id repeats."""
+    counts = {"squad-dev": len(read_squad_json(shared("intermediate", "squad", "dev-v1.1.json")))}
+    for path in sorted(shared("xquad").glob("xquad.*.json")):
+        counts[path.name] = len(read_squad_json(path))
+    for path in sorted(shared("tydiqa_goldp").glob("*.json")):
+        counts[path.name] = len(read_squad_json(path))
+    counts["mlqa-de"] = len(read_qa_file(shared("mlqa_de", "validation"), "de"))
+    assert counts["squad-dev"] == 10570 and counts["mlqa-de"] == 512
+    assert [counts[f"xquad.{lang}.json"] for lang in XQUAD_LANGUAGES] == [1190] * 12
+    assert sum(n for name, n in counts.items() if "tydiqa" in name) == 5077

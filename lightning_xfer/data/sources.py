@@ -16,7 +16,7 @@ from pathlib import Path
 from lightning_xfer.cache import cache_dir
 from lightning_xfer.errors import UserError
 from lightning_xfer.languages import template_fields
-from lightning_xfer.readers.squad_json import read_squad_json
+from lightning_xfer.readers.squad_json import read_squad_json, unlabelled_question
 from lightning_xfer.tasks import Task, TaskConfig
 
 log = logging.getLogger(__name__)
@@ -44,29 +44,67 @@ def data_directory(task: Task, config: TaskConfig) -> Path | None:
     return None
 
 
-def load_split(task: Task, config: TaskConfig, split: str, language: str) -> LoadedSplit:
-    """Examples of `task` for `split` in `language`, checked against the task's labels."""
-    if split == "train":
-        loaded = _load_train(task, config, language)
+TRAINING_LANGUAGE = "en"
+"""The language of every training file: transfer is zero-shot from English."""
+HOLDOUT_SEED = 0
+"""`validation_holdout` splits alike in every run, so runs of a study select on the same examples."""
+
+
+def load_split(
+    task: Task, config: TaskConfig, split: str, language: str, seed: int | None = None, labelled: bool = True
+) -> LoadedSplit:
+    """Examples of `task` for `split` in `language`, checked against the task's labels.
+
+    `seed` is the run's seed (`seed_everything`); it seeds the `max_train_examples` sample unless
+    `config.sample_seed` is set (None: 0). `labelled=False` accepts examples without gold answers
+    (`predict` on a test set whose answers are not public); otherwise they are an error.
+    """
+    holdout = _holdout(task, config)
+    if split == "train" or (split == "validation" and holdout and language == TRAINING_LANGUAGE):
+        loaded = _training_examples(task, config, language, labelled)
+        if holdout:
+            kept, held = _hold_out(task, loaded, holdout)
+            loaded.examples = kept if split == "train" else held
+            loaded.source += f";validation_holdout={holdout}:{split}"
     else:
-        loaded = _load_local_or_hub(task, config, split, language)
-    if not loaded.examples:
-        raise UserError(f"task {task.name}: the {split} split for {language!r} is empty ({loaded.source})")
-    _apply_labels(task.train_from if split == "train" and task.train_from else task, loaded)
-    for number, example in enumerate(loaded.examples):
-        if not example.get("id"):
-            example["id"] = f"{task.name}-{split}-{language}-{number}"
+        loaded = _load_local_or_hub(task, config, split, language, labelled)
+        _check_not_empty(task, split, language, loaded)
+        _apply_labels(task, loaded)
+        _number(loaded.examples, f"{task.name}-{split}-{language}")
     if split == "train":
-        loaded.examples = _exclude(loaded.examples, config.exclude_train_ids_from)
         if task.train_converter is not None:
             loaded.examples = task.train_converter(loaded.examples)
-        loaded.examples = _sample(loaded.examples, config.max_train_examples)
+        sample_seed = config.sample_seed if config.sample_seed is not None else seed if seed is not None else 0
+        loaded.examples = _sample(loaded.examples, config.max_train_examples, sample_seed)
+        if config.max_train_examples is not None:
+            loaded.source += f";sample={config.max_train_examples}@seed{sample_seed}"
     elif config.max_eval_examples:
         loaded.examples = loaded.examples[: config.max_eval_examples]
     return loaded
 
 
-def _load_train(task: Task, config: TaskConfig, language: str) -> LoadedSplit:
+def _training_examples(task: Task, config: TaskConfig, language: str, labelled: bool) -> LoadedSplit:
+    """The training file's examples, checked, numbered, and without `exclude_train_ids_from`'s."""
+    loaded = _load_train(task, config, language, labelled)
+    _check_not_empty(task, "train", language, loaded)
+    _apply_labels(task.train_from or task, loaded)
+    _number(loaded.examples, f"{task.name}-train-{language}")
+    loaded.examples = _exclude(loaded.examples, config.exclude_train_ids_from)
+    return loaded
+
+
+def _check_not_empty(task: Task, split: str, language: str, loaded: LoadedSplit) -> None:
+    if not loaded.examples:
+        raise UserError(f"task {task.name}: the {split} split for {language!r} is empty ({loaded.source})")
+
+
+def _number(examples: list[dict], prefix: str) -> None:
+    for number, example in enumerate(examples):
+        if not example.get("id"):
+            example["id"] = f"{prefix}-{number}"
+
+
+def _load_train(task: Task, config: TaskConfig, language: str, labelled: bool) -> LoadedSplit:
     trainer = task.train_from or task
     if config.train_file:
         path = Path(config.train_file).expanduser()
@@ -74,15 +112,15 @@ def _load_train(task: Task, config: TaskConfig, language: str) -> LoadedSplit:
             path = Path(config.data_dir).expanduser() / path
         if trainer.local is None:
             raise UserError(f"task {trainer.name} has no local file reader; remove train_file to use the hub")
-        return _read([path], trainer, language)
+        return _read([path], trainer, language, labelled)
     if trainer is task:
-        return _load_local_or_hub(task, config, "train", language)
+        return _load_local_or_hub(task, config, "train", language, labelled)
     if trainer.hub is None:
         raise UserError(f"task {task.name} trains on {trainer.name}; set train_file to {trainer.name}'s training file")
     return _read_hub(trainer, "train", language)
 
 
-def _load_local_or_hub(task: Task, config: TaskConfig, split: str, language: str) -> LoadedSplit:
+def _load_local_or_hub(task: Task, config: TaskConfig, split: str, language: str, labelled: bool) -> LoadedSplit:
     directory = data_directory(task, config)
     if directory is not None:
         layout = dict(task.local.files if task.local else {})
@@ -99,16 +137,23 @@ def _load_local_or_hub(task: Task, config: TaskConfig, split: str, language: str
                 f"task {task.name}: no {split} data for {language!r}: {missing[0]} does not exist "
                 f"(set `languages:` to the languages you have, or `files:` to your file names)"
             )
-        return _read(paths, task, language)
+        return _read(paths, task, language, labelled)
     if task.hub is None:
         raise UserError(f"task {task.name} is not on the Hugging Face hub; set data_dir to its files")
     return _read_hub(task, split, language)
 
 
-def _read(paths: list[Path], task: Task, language: str) -> LoadedSplit:
+def _read(paths: list[Path], task: Task, language: str, labelled: bool) -> LoadedSplit:
     examples = []
     for path in paths:
-        examples.extend(task.local.reader(path, language))
+        read = task.local.reader(path, language)
+        for example in read:
+            # QA readers mark a question without gold answers with `answers` None (see read_qa_file).
+            if "answers" in example and example["answers"] is None:
+                if labelled:
+                    raise unlabelled_question(path, example["id"])
+                example["answers"] = {"text": [], "answer_start": []}
+        examples.extend(read)
     identity = [f"{p.resolve()}:{_file_identity(p)}" for p in paths]
     return LoadedSplit(examples, ";".join(identity))
 
@@ -170,11 +215,52 @@ def _exclude(examples: list[dict], files: list[str]) -> list[dict]:
     return kept
 
 
-def _sample(examples: list[dict], limit: int | None) -> list[dict]:
+def _sample(examples: list[dict], limit: int | None, seed: int) -> list[dict]:
     if limit is None or limit >= len(examples):
         return examples
-    chosen = sorted(random.Random(0).sample(range(len(examples)), limit))
+    chosen = sorted(random.Random(seed).sample(range(len(examples)), limit))
     return [examples[i] for i in chosen]
+
+
+def _holdout(task: Task, config: TaskConfig) -> float | None:
+    share = config.validation_holdout
+    if share is None:
+        return None
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share < 1:
+        raise UserError(
+            f"task {task.name}: validation_holdout is {share!r}; expected a share of the training file "
+            "between 0 and 1 (e.g. 0.1), or null to validate on the validation files"
+        )
+    if not task.needs_training or task.train_converter is not None:
+        raise UserError(
+            f"task {task.name}: validation_holdout needs a training file whose examples are validated as they "
+            "are; this task has none, or converts them for training: remove validation_holdout"
+        )
+    return float(share)
+
+
+def _hold_out(task: Task, loaded: LoadedSplit, share: float) -> tuple[list[dict], list[dict]]:
+    """(kept for training, held out for validation): a seeded split of whole groups.
+
+    A span QA group is a paragraph (all questions on one context), so that no validation question
+    is answered from a paragraph the model trained on; any other example is its own group.
+    """
+    groups: dict[object, list[dict]] = {}
+    for number, example in enumerate(loaded.examples):
+        key = example["context"] if "answers" in example and "context" in example else number
+        groups.setdefault(key, []).append(example)
+    count = round(share * len(groups))
+    unit = "paragraphs" if isinstance(next(iter(groups)), str) else "examples"
+    if not 0 < count < len(groups):
+        raise UserError(
+            f"task {task.name}: validation_holdout {share} of {len(groups)} {unit} in {loaded.source.split(':')[0]} "
+            "leaves nothing to train or to validate on; expected a share that holds out at least one and not all"
+        )
+    held = set(random.Random(HOLDOUT_SEED).sample(range(len(groups)), count))
+    kept_groups = [g for i, g in enumerate(groups.values()) if i not in held]
+    held_groups = [g for i, g in enumerate(groups.values()) if i in held]
+    log.info("task %s: %d of %d %s held out for validation", task.name, count, len(groups), unit)
+    return [e for g in kept_groups for e in g], [e for g in held_groups for e in g]
 
 
 def cache_key(*parts: object) -> str:

@@ -33,8 +33,10 @@ def read_token_tsv(path: str | Path, language: str | None = None) -> list[dict]:
                 flush()
                 continue
             fields = line.split("\t")
-            if len(fields) > 2 or not fields[0]:
+            if len(fields) > 2:
                 raise DataFormatError(path, number, f"{len(fields)} tab-separated fields", _EXPECTED)
+            if not fields[0] or (len(fields) == 2 and not fields[1].strip()):
+                raise DataFormatError(path, number, f"an empty {'token' if not fields[0] else 'label'}", _EXPECTED)
             token = fields[0]
             if prefix and token.startswith(prefix) and len(token) > len(prefix):
                 token = token[len(prefix) :]

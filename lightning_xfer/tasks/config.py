@@ -33,6 +33,16 @@ class TaskConfig:
     """Tokens per input; None takes the catalogue's (128, or 384 for QA)."""
     max_train_examples: int | None = None
     """Train on a seeded random sample of this many examples (None: all)."""
+    sample_seed: int | None = None
+    """Seed of the `max_train_examples` sample; None: the run's seed (`seed_everything`), so runs
+    with different seeds train on different samples. Set it to keep one sample across seeds."""
+    validation_holdout: float | None = None
+    """Share (0 to 1) of the English training file held out as the English validation set and
+    removed from training, for data with no separate English dev file; None: validate on the
+    validation files. The split is the same in every run (seed 0, whatever the run's seed), so
+    runs select on the same examples. Span QA holds out whole paragraphs: every question on a
+    held-out context (and only those) is validated, so no validation question shares its paragraph
+    with a training one. Other tasks hold out single examples (sentences, pairs, questions)."""
     max_eval_examples: int | None = None
     """Evaluate each language on the first this-many examples (None: all). For smoke runs only."""
     exclude_train_ids_from: list[str] = field(default_factory=list)
