@@ -177,6 +177,10 @@ def test_saved_qa_dataset_is_checked_like_json(tmp_path):
     datasets.Dataset.from_list([row, row]).save_to_disk(tmp_path / "twice")
     with pytest.raises(DataFormatError, match="question id q1 appears twice"):
         read_qa_file(tmp_path / "twice", "de")
+    unpaired = {**row, "answers": {"text": ["Ann", "Ann"], "answer_start": [0]}}
+    datasets.Dataset.from_list([unpaired]).save_to_disk(tmp_path / "unpaired")
+    with pytest.raises(DataFormatError, match=r"question q1: .* do not pair up; expected one integer answer_start per"):
+        read_qa_file(tmp_path / "unpaired", "de")
 
 
 def test_every_official_squad_format_file_loads():

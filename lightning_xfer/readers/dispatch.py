@@ -11,6 +11,8 @@ from lightning_xfer.readers.sentence_pair_tsv import read_sentence_pair_tsv
 from lightning_xfer.readers.squad_json import check_answers, read_squad_json
 from lightning_xfer.readers.token_tsv import read_token_tsv
 
+_SAVED_ANSWERS = "an answers column of {text: [...], answer_start: [...]}"
+
 
 def read_tagging_file(path: Path, language: str) -> list[dict]:
     """XTREME's `token<TAB>label` files, or raw UD `.conllu` files."""
@@ -27,6 +29,11 @@ def read_qa_file(path: Path, language: str) -> list[dict]:
     """
     if not path.is_dir():
         return read_squad_json(path, labelled=False)
+    return _read_saved_qa(path)
+
+
+def _read_saved_qa(path: Path) -> list[dict]:
+    """A saved dataset's rows, checked as SQuAD JSON is (unique ids, answers where they start)."""
     examples, seen = [], set()
     for number, row in enumerate(read_saved_dataset(path)):
         missing = [key for key in ("id", "context", "question") if key not in row]
@@ -38,7 +45,9 @@ def read_qa_file(path: Path, language: str) -> list[dict]:
         seen.add(question_id)
         answers = row.get("answers")
         if answers is not None:
-            answers = {"text": list(answers["text"]), "answer_start": [int(s) for s in answers["answer_start"]]}
+            if not isinstance(answers, dict) or not {"text", "answer_start"} <= set(answers):
+                raise DataFormatError(path, None, f"question {question_id}: answers {answers!r}", _SAVED_ANSWERS)
+            answers = {"text": list(answers["text"]), "answer_start": list(answers["answer_start"])}
             check_answers(path, question_id, row["context"], answers["text"], answers["answer_start"])
         examples.append({"id": question_id, "title": row.get("title", ""), "context": row["context"],
                          "question": row["question"], "answers": answers})  # fmt: skip

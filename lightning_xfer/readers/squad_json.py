@@ -93,6 +93,11 @@ def _answers(path: str | Path, question_id: str, context: str, qa: dict, labelle
 
 def check_answers(path: str | Path, question_id: str, context: str, texts: list[str], starts: list[int]) -> None:
     """Each answer text must be the context's characters from its `answer_start` on."""
+    if len(texts) != len(starts) or not all(isinstance(s, int) and not isinstance(s, bool) for s in starts):
+        raise DataFormatError(
+            path, None, f"question {question_id}: answer texts {texts!r} and starts {starts!r} do not pair up",
+            "one integer answer_start per answer text",
+        )  # fmt: skip
     for text, start in zip(texts, starts, strict=True):
         if not 0 <= start <= len(context):
             raise DataFormatError(
