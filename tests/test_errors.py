@@ -1,5 +1,7 @@
 """User mistakes end in one clear line (file, line or key, and what was expected), exit code 2."""
 
+import json
+
 import pytest
 from conftest import PROJECT
 
@@ -77,6 +79,24 @@ def test_malformed_line_names_file_and_line(capsys, tmp_path):
         f'--data.tasks=[{{"name": "synthetic-topic", "data_dir": "{tmp_path}", "languages": ["en"]}}]',
     )
     assert message.endswith(f"{tmp_path}/test-en.tsv:2: 4 tab-separated columns; expected 'text<TAB>label' rows")
+
+
+def test_qa_question_without_answers_names_file_and_question(capsys, tmp_path):
+    """Scored with "" as its gold answer before; now the run stops before any work, naming it."""
+    qas = [{"id": "q1", "question": "Who?", "answers": [{"text": "Ann", "answer_start": 0}]},
+           {"id": "q2", "question": "Why?"}]  # fmt: skip
+    paragraph = {"context": "Ann came home.", "qas": qas}
+    (tmp_path / "xquad.de.json").write_text(json.dumps({"data": [{"title": "t", "paragraphs": [paragraph]}]}))
+    message = run_main(
+        capsys,
+        "test",
+        "--config",
+        QUICKSTART,
+        f"--trainer.default_root_dir={tmp_path}",
+        f'--data.tasks=[{{"name": "xquad", "data_dir": "{tmp_path}", "languages": ["de"]}}]',
+    )
+    assert message.startswith(f"lightning_xfer: error: {tmp_path}/xquad.de.json: question q2 has no gold answer; ")
+    assert 'expected every question of a labelled split to have "answers": [{"text"' in message
 
 
 def test_validation_holdout_outside_zero_to_one_names_the_key(capsys, tmp_path):
