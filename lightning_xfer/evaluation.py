@@ -41,7 +41,9 @@ def score_eval_set(eval_set: EvalSet, collected: dict[str, Tensor], stage: str) 
     """Scores and per-example predictions of one (task, language).
 
     When only part of the set was evaluated (`limit_val_batches`, `limit_test_batches`), the score
-    covers the examples that were, and a warning says how many of how many.
+    covers the examples that were, and a warning says how many of how many. Examples without a
+    label (a test file whose labels are not public) are predicted and left out of the score; a set
+    without any label gets predictions only.
     """
     task = eval_set.task
     family = task.family
@@ -51,6 +53,18 @@ def score_eval_set(eval_set: EvalSet, collected: dict[str, Tensor], stage: str) 
         return [], {}
     predictions = predict_eval_set(eval_set, collected)
     references = family.references(task, eval_set.examples)
+    unlabelled = sum(key not in references for key in predictions)
+    if unlabelled:
+        log.warning(
+            "%s/%s/%s: %d of %d predicted examples have no label; they are not scored",
+            stage_name,
+            task.name,
+            eval_set.language,
+            unlabelled,
+            len(predictions),
+        )
+    if not references:
+        return [], predictions
     if len(predictions) < len(references):
         log.warning(
             "%s/%s/%s: scored on the %d of %d examples that were evaluated",

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from lightning_xfer.families.family import (
     FeatureSettings,
     TaskFamily,
+    batch_is_labelled,
     collate_inputs,
     column,
     map_examples,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 
 class Classification(TaskFamily):
-    """Examples: {id, text, text_pair (or None), label}; predictions: the label name."""
+    """Examples: {id, text, text_pair (or None), label (None: unlabelled)}; predictions: the label name."""
 
     def submission_format(self) -> SubmissionFormat:
         return LabelLines()
@@ -46,9 +47,10 @@ class Classification(TaskFamily):
                 truncation="longest_first",
                 max_length=settings.max_length,
             )
+            labels = batch["label"] if "label" in batch else [None] * len(indices)
             return {
                 "input_ids": encoded["input_ids"],
-                "labels": [label_ids[label] for label in batch["label"]],
+                "labels": [None if label is None else label_ids[label] for label in labels],
                 "example_index": indices,
                 **segment_ids(encoded),
             }
@@ -57,7 +59,8 @@ class Classification(TaskFamily):
 
     def collate(self, features: Sequence[dict[str, Any]], tokenizer, training: bool = False) -> dict[str, Tensor]:
         batch = collate_inputs(features, tokenizer.pad_token_id)
-        batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.long)
+        if batch_is_labelled(features, training):
+            batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.long)
         return batch
 
     def decode(self, task, examples, features, collected, settings) -> dict[str, str]:
@@ -68,4 +71,7 @@ class Classification(TaskFamily):
         }
 
     def references(self, task: Task, examples: datasets.Dataset) -> dict[str, str]:
-        return dict(zip(column(examples, "id"), column(examples, "label"), strict=True))
+        if "label" not in examples.column_names:
+            return {}
+        labels = zip(column(examples, "id"), column(examples, "label"), strict=True)
+        return {key: label for key, label in labels if label is not None}

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import datasets
 import torch
 from torch import Tensor, nn
 from transformers import PreTrainedTokenizerBase
 
+from lightning_xfer.errors import UserError
 from lightning_xfer.heads.output import Head, HeadOutput
 from lightning_xfer.heads.pooling import Pooling
 from lightning_xfer.submission.formats import SubmissionFormat
@@ -34,13 +35,20 @@ class FeatureSettings:
     max_length: int = 128
     """Tokens per input, special tokens included (XTREME: 128; QA: 384)."""
     doc_stride: int = 128
-    """Overlap, in tokens, between consecutive windows of a long input (QA contexts, long sentences)."""
+    """Windows of a long input: for long sentences and `qa_windows="huggingface"` the overlap, in
+    tokens, between consecutive windows; for `qa_windows="xtreme"` the step between window starts."""
     max_query_length: int = 64
     """QA questions are cut to this many tokens, as the SQuAD recipe does."""
     max_answer_length: int = 30
     """Longest answer span, in tokens, that QA decoding considers."""
     n_best: int = 20
-    """Start and end candidates per window that QA decoding combines."""
+    """Start and end candidates per window that QA decoding combines (both recipes use 20)."""
+    qa_windows: Literal["huggingface", "xtreme"] = "huggingface"
+    """How QA contexts longer than `max_length` are windowed. "huggingface" (transformers' run_qa.py):
+    consecutive windows overlap by `doc_stride` tokens and an answer may start in any window.
+    "xtreme" (XTREME's run_squad.py, after BERT's): windows start every `doc_stride` tokens, and an
+    answer is only read from a window that is its first token's "max context" window: the first
+    of the windows with the highest min(tokens left of it, tokens right of it) + 0.01 x window length."""
 
 
 class TaskFamily:
@@ -80,10 +88,13 @@ class TaskFamily:
         """A batch, padded to its own longest input (never to `max_length`)."""
         raise NotImplementedError
 
-    def collect(self, batch: dict[str, Tensor], output: HeadOutput) -> dict[str, Tensor]:
+    def collect(
+        self, batch: dict[str, Tensor], output: HeadOutput, settings: FeatureSettings | None = None
+    ) -> dict[str, Tensor]:
         """The part of a batch's output that decoding needs, on the CPU, keyed by `feature_index`.
 
-        By default the arg-max over the last dimension: a label per example, per token, or a choice.
+        `settings` are the evaluation set's (the same that `decode` gets; None: the defaults). By
+        default the arg-max over the last dimension: a label per example, per token, or a choice.
         """
         return {"feature_index": batch["feature_index"].cpu(), "prediction": output.logits.argmax(-1).cpu()}
 
@@ -99,8 +110,24 @@ class TaskFamily:
         raise NotImplementedError
 
     def references(self, task: Task, examples: datasets.Dataset) -> dict[str, Any]:
-        """The gold answer per example id, as the official scorer reads it."""
+        """The gold answer per labelled example id, as the official scorer reads it.
+
+        Examples without a label (a test file whose labels are not public) are left out: they are
+        predicted, never scored.
+        """
         raise NotImplementedError
+
+
+def batch_is_labelled(features: Sequence[dict[str, Any]], training: bool) -> bool:
+    """Whether every feature of a batch has labels (else the batch gets none, and no loss).
+
+    Evaluation files may come without labels; a training batch without them is an error.
+    """
+    if all(feature.get("labels") is not None for feature in features):
+        return True
+    if training:
+        raise UserError("a training batch has examples without a label: the training split must be a labelled file")
+    return False
 
 
 def map_examples(examples: datasets.Dataset, encode, task_name: str, cache_file: str | None) -> datasets.Dataset:

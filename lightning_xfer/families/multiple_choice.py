@@ -13,14 +13,22 @@ import torch
 from torch import Tensor, nn
 
 from lightning_xfer.errors import UserError
-from lightning_xfer.families.family import FeatureSettings, TaskFamily, column, map_examples, pad_sequences
+from lightning_xfer.families.family import (
+    FeatureSettings,
+    TaskFamily,
+    batch_is_labelled,
+    column,
+    map_examples,
+    pad_sequences,
+)
 from lightning_xfer.heads import Head, MultipleChoiceHead
 from lightning_xfer.heads.pooling import Pooling
 from lightning_xfer.submission.formats import ChoiceJsonl, SubmissionFormat
 
 
 class MultipleChoice(TaskFamily):
-    """Examples: {id, context, question, choices, label (int)}; predictions: the choice index."""
+    """Examples: {id, context, question, choices, label (int; None or -1: unlabelled)}; predictions: the
+    choice index."""
 
     def submission_format(self) -> SubmissionFormat:
         return ChoiceJsonl()
@@ -40,7 +48,8 @@ class MultipleChoice(TaskFamily):
             for choices in batch["choices"]:
                 grouped.append(encoded["input_ids"][at : at + len(choices)])
                 at += len(choices)
-            return {"input_ids": grouped, "labels": batch["label"], "example_index": indices}
+            labels = batch["label"] if "label" in batch else [None] * len(indices)
+            return {"input_ids": grouped, "labels": [_label(label) for label in labels], "example_index": indices}
 
         return map_examples(examples, encode, task.name, cache_file)
 
@@ -49,13 +58,15 @@ class MultipleChoice(TaskFamily):
         if len(counts) != 1:
             raise UserError(f"examples with different numbers of choices {sorted(counts)} in one task")
         flat = [ids for f in features for ids in f["input_ids"]]
-        return {
+        batch = {
             "input_ids": pad_sequences(flat, tokenizer.pad_token_id),
             "attention_mask": pad_sequences([[1] * len(ids) for ids in flat], 0),
-            "labels": torch.tensor([f["labels"] for f in features], dtype=torch.long),
             "num_choices": torch.tensor(counts.pop()),
             "feature_index": torch.tensor([f["feature_index"] for f in features], dtype=torch.long),
         }
+        if batch_is_labelled(features, training):
+            batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.long)
+        return batch
 
     def decode(self, task, examples, features, collected, settings) -> dict[str, int]:
         ids = column(examples, "id")
@@ -66,4 +77,12 @@ class MultipleChoice(TaskFamily):
         }
 
     def references(self, task, examples) -> dict[str, int]:
-        return dict(zip(column(examples, "id"), column(examples, "label"), strict=True))
+        if "label" not in examples.column_names:
+            return {}
+        labels = zip(column(examples, "id"), column(examples, "label"), strict=True)
+        return {key: label for key, label in labels if _label(label) is not None}
+
+
+def _label(label: int | None) -> int | None:
+    """The choice index, or None for an unlabelled example (readers write None or -1)."""
+    return None if label is None or label < 0 else label

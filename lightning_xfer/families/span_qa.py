@@ -1,10 +1,13 @@
 """Extractive span QA: SQuAD, XQuAD, MLQA, TyDiQA-GoldP.
 
-Long contexts are cut into windows of `max_length` tokens overlapping by `doc_stride`, as the
-SQuAD recipe does. Decoding combines the `n_best` start and end candidates of every window of an
-example, keeps spans inside the context no longer than `max_answer_length` tokens, and returns the
-best one as a slice of the *original* context string (character offsets from the fast tokenizer),
-so answers keep the context's own spelling, spacing and script.
+Long contexts are cut into windows of `max_length` tokens, in one of two ways
+(`FeatureSettings.qa_windows`): Hugging Face's run_qa.py, whose windows overlap by `doc_stride`
+tokens, or XTREME's run_squad.py, whose windows start every `doc_stride` tokens and whose
+decoding only reads an answer from its first token's "max context" window. Decoding combines the
+`n_best` start and end candidates of every window of an example, keeps spans inside the context
+no longer than `max_answer_length` tokens, and returns the best one as a slice of the *original*
+context string (character offsets from the fast tokenizer), so answers keep the context's own
+spelling, spacing and script.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from lightning_xfer.errors import UserError
 from lightning_xfer.families.family import (
     FeatureSettings,
     TaskFamily,
@@ -44,33 +48,18 @@ class SpanQA(TaskFamily):
         return SpanQAHead(encoder.config.hidden_size, layer=layer)
 
     def featurize(self, examples, task, tokenizer, settings: FeatureSettings, training, cache_file=None):
+        windows = _xtreme_windows if settings.qa_windows == "xtreme" else _huggingface_windows
+
         def encode(batch: dict[str, list], indices: list[int]) -> dict[str, list]:
-            questions = _cut_questions(tokenizer, [q.lstrip() for q in batch["question"]], settings.max_query_length)
-            encoded = tokenizer(
-                questions,
-                batch["context"],
-                truncation="only_second",
-                max_length=settings.max_length,
-                stride=settings.doc_stride,
-                return_overflowing_tokens=True,
-                return_offsets_mapping=True,
-            )
-            samples = encoded.pop("overflow_to_sample_mapping")
-            out: dict[str, list] = {"input_ids": encoded["input_ids"], "offsets": [], "example_index": []}
-            out.update(segment_ids(encoded))
-            out.update({"start_positions": [], "end_positions": []} if training else {})
-            for feature, sample in enumerate(samples):
-                sequence_ids = encoded.sequence_ids(feature)
-                offsets = [
-                    list(span) if sequence_ids[k] == 1 else None
-                    for k, span in enumerate(encoded["offset_mapping"][feature])
-                ]
-                out["offsets"].append(offsets)
-                out["example_index"].append(indices[sample])
-                if training:
-                    start, end = _answer_tokens(offsets, batch["answers"][sample])
-                    out["start_positions"].append(start)
-                    out["end_positions"].append(end)
+            questions = [q.lstrip() for q in batch["question"]]
+            out = windows(tokenizer, questions, batch["context"], settings)
+            samples = out.pop("sample")
+            out["example_index"] = [indices[sample] for sample in samples]
+            if training:
+                answers = [batch["answers"][sample] for sample in samples]
+                positions = [_answer_tokens(o, a, task.name) for o, a in zip(out["offsets"], answers, strict=True)]
+                out["start_positions"] = [start for start, _ in positions]
+                out["end_positions"] = [end for _, end in positions]
             return out
 
         return map_examples(examples, encode, task.name, cache_file)
@@ -82,8 +71,10 @@ class SpanQA(TaskFamily):
             batch["end_positions"] = torch.tensor([f["end_positions"] for f in features], dtype=torch.long)
         return batch
 
-    def collect(self, batch: dict[str, Tensor], output: HeadOutput) -> dict[str, Tensor]:
-        k = min(20, output.logits.shape[1])
+    def collect(
+        self, batch: dict[str, Tensor], output: HeadOutput, settings: FeatureSettings | None = None
+    ) -> dict[str, Tensor]:
+        k = min((settings or FeatureSettings()).n_best, output.logits.shape[1])
         start = output.logits[..., 0].topk(k, dim=-1)
         end = output.logits[..., 1].topk(k, dim=-1)
         return {
@@ -96,7 +87,8 @@ class SpanQA(TaskFamily):
         }
 
     def decode(self, task, examples, features, collected, settings) -> dict[str, str]:
-        columns = features.select_columns(["example_index", "offsets"]).to_dict()
+        xtreme = "max_context" in features.column_names  # XTREME's windows: answers start in max context
+        columns = features.select_columns(["example_index", "offsets", *(["max_context"] if xtreme else [])]).to_dict()
         contexts = column(examples, "context")
         best: dict[int, tuple[float, str]] = {}
         null: dict[int, float] = {}
@@ -112,6 +104,7 @@ class SpanQA(TaskFamily):
         )
         for feature, starts, start_scores, ends, end_scores, null_score in rows:
             example, offsets = columns["example_index"][feature], columns["offsets"][feature]
+            max_context = columns["max_context"][feature] if xtreme else None
             best.setdefault(example, (float("-inf"), ""))
             null[example] = min(null.get(example, float("inf")), null_score)
             for s, s_score in zip(starts, start_scores, strict=True):
@@ -119,6 +112,8 @@ class SpanQA(TaskFamily):
                     if s < 0 or e < s or e >= len(offsets) or e - s + 1 > settings.max_answer_length:
                         continue
                     if offsets[s] is None or offsets[e] is None or s_score + e_score <= best[example][0]:
+                        continue
+                    if max_context is not None and not max_context[s]:
                         continue
                     text = contexts[example][offsets[s][0] : offsets[e][1]].strip()
                     best[example] = (s_score + e_score, text)
@@ -128,7 +123,128 @@ class SpanQA(TaskFamily):
         return {ids[example]: text for example, (_, text) in best.items()}
 
     def references(self, task, examples) -> dict[str, list[str]]:
-        return {i: a["text"] for i, a in zip(column(examples, "id"), column(examples, "answers"), strict=True)}
+        answers = zip(column(examples, "id"), column(examples, "answers"), strict=True)
+        return {key: answer["text"] for key, answer in answers if answer is not None}
+
+
+def _huggingface_windows(tokenizer, questions: list[str], contexts: list[str], settings: FeatureSettings) -> dict:
+    """run_qa.py's windows: the tokenizer's overflow, consecutive windows overlapping by `doc_stride`."""
+    encoded = tokenizer(
+        _cut_questions(tokenizer, questions, settings.max_query_length),
+        contexts,
+        truncation="only_second",
+        max_length=settings.max_length,
+        stride=settings.doc_stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+    )
+    out: dict[str, list] = {"input_ids": encoded["input_ids"], "offsets": [], **segment_ids(encoded)}
+    out["sample"] = encoded["overflow_to_sample_mapping"]
+    for feature, spans in enumerate(encoded["offset_mapping"]):
+        sequence_ids = encoded.sequence_ids(feature)
+        out["offsets"].append([list(span) if sequence_ids[k] == 1 else None for k, span in enumerate(spans)])
+    return out
+
+
+def _xtreme_windows(tokenizer, questions: list[str], contexts: list[str], settings: FeatureSettings) -> dict:
+    """run_squad.py's windows: the context's tokens cut every `doc_stride` tokens, each token marked
+    with whether this window is its max-context one."""
+    layout = _PairLayout.of(tokenizer)
+    question_ids = tokenizer(questions, add_special_tokens=False)["input_ids"]
+    context = tokenizer(contexts, add_special_tokens=False, return_offsets_mapping=True)
+    out: dict[str, list] = {"input_ids": [], "offsets": [], "max_context": [], "sample": []}
+    if layout.types is not None:
+        out["token_type_ids"] = []
+    for sample, (question, ids, offsets) in enumerate(
+        zip(question_ids, context["input_ids"], context["offset_mapping"], strict=True)
+    ):
+        question = question[: settings.max_query_length]
+        room = settings.max_length - len(question) - layout.special_tokens
+        if room < 1:
+            raise UserError(
+                f"max_length {settings.max_length} leaves no room for the context after a question of "
+                f"{len(question)} tokens: raise max_length or lower max_query_length"
+            )
+        spans = doc_spans(len(ids), room, settings.doc_stride)
+        best = max_context_windows(spans, len(ids))
+        for window, (start, length) in enumerate(spans):
+            input_ids, types, at = layout.join(question, ids[start : start + length])
+            window_offsets: list = [None] * len(input_ids)
+            max_context = [False] * len(input_ids)
+            for k in range(length):
+                window_offsets[at + k] = list(offsets[start + k])
+                max_context[at + k] = best[start + k] == window
+            out["input_ids"].append(input_ids)
+            out["offsets"].append(window_offsets)
+            out["max_context"].append(max_context)
+            out["sample"].append(sample)
+            if layout.types is not None:
+                out["token_type_ids"].append(types)
+    return out
+
+
+def doc_spans(length: int, room: int, stride: int) -> list[tuple[int, int]]:
+    """(start, length) of XTREME's (and BERT's) windows over `length` context tokens: `room` tokens
+    each, a new one every `stride` tokens until one reaches the end."""
+    spans, start = [], 0
+    while True:
+        size = min(length - start, room)
+        spans.append((start, size))
+        if start + size >= length:
+            return spans
+        start += min(size, stride)
+
+
+def max_context_windows(spans: list[tuple[int, int]], length: int) -> list[int]:
+    """For each context token, the index of its max-context window: the first with the highest
+    min(left context, right context) + 0.01 x window length (run_squad's `_check_is_max_context`)."""
+    best: list[tuple[float, int] | None] = [None] * length
+    for window, (start, size) in enumerate(spans):
+        end = start + size - 1
+        for position in range(start, start + size):
+            score = min(position - start, end - position) + 0.01 * size
+            if best[position] is None or score > best[position][0]:
+                best[position] = (score, window)
+    return [entry[1] for entry in best]
+
+
+@dataclass(frozen=True)
+class _PairLayout:
+    """Where a tokenizer puts its special tokens around a (question, context) pair, found by asking it
+    (`<s> q </s></s> c </s>` for XLM-R, `[CLS] q [SEP] c [SEP]` for BERT), and the segment types."""
+
+    before: list[int]
+    between: list[int]
+    after: list[int]
+    types: tuple[list[int], int, list[int], int, list[int]] | None
+    """Segment ids of (before, the question, between, the context, after); None: all zero."""
+
+    @classmethod
+    def of(cls, tokenizer) -> _PairLayout:
+        encoded = tokenizer("a", "b")
+        ids, sequences = encoded["input_ids"], encoded.sequence_ids(0)
+        first = [k for k, s in enumerate(sequences) if s == 0]
+        second = [k for k, s in enumerate(sequences) if s == 1]
+        regions = (slice(0, first[0]), slice(first[-1] + 1, second[0]), slice(second[-1] + 1, len(ids)))
+        found = segment_ids(encoded).get("token_type_ids")
+        types = None
+        if found is not None:
+            row = found[0]
+            types = (row[regions[0]], row[first[0]], row[regions[1]], row[second[0]], row[regions[2]])
+        return cls(ids[regions[0]], ids[regions[1]], ids[regions[2]], types)
+
+    @property
+    def special_tokens(self) -> int:
+        return len(self.before) + len(self.between) + len(self.after)
+
+    def join(self, question: list[int], context: list[int]) -> tuple[list[int], list[int] | None, int]:
+        """The pair's input ids, its segment ids (or None) and the position of the context's first token."""
+        ids = self.before + question + self.between + context + self.after
+        at = len(self.before) + len(question) + len(self.between)
+        if self.types is None:
+            return ids, None, at
+        before, first, between, second, after = self.types
+        return ids, before + [first] * len(question) + between + [second] * len(context) + after, at
 
 
 def _cut_questions(tokenizer, questions: list[str], max_tokens: int) -> list[str]:
@@ -139,8 +255,10 @@ def _cut_questions(tokenizer, questions: list[str], max_tokens: int) -> list[str
     ]
 
 
-def _answer_tokens(offsets: list, answers: dict[str, list]) -> tuple[int, int]:
+def _answer_tokens(offsets: list, answers: dict[str, list] | None, task_name: str) -> tuple[int, int]:
     """Token positions of the first gold answer in this window; (0, 0) when it is not inside."""
+    if answers is None:
+        raise UserError(f"task {task_name}: a training question has no answers; train on a labelled file")
     if not answers["text"]:
         return 0, 0
     start_char = answers["answer_start"][0]

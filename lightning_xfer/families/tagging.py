@@ -18,6 +18,7 @@ from lightning_xfer.errors import UserError
 from lightning_xfer.families.family import (
     FeatureSettings,
     TaskFamily,
+    batch_is_labelled,
     column,
     map_examples,
     pad_sequences,
@@ -29,7 +30,7 @@ from lightning_xfer.submission.formats import SubmissionFormat, TagLines
 
 
 class Tagging(TaskFamily):
-    """Examples: {id, tokens, tags}; predictions: one tag per token."""
+    """Examples: {id, tokens, tags (empty or None: unlabelled)}; predictions: one tag per token."""
 
     def submission_format(self) -> SubmissionFormat:
         return TagLines()
@@ -49,7 +50,7 @@ class Tagging(TaskFamily):
             encoded = tokenizer(batch["tokens"], is_split_into_words=True, add_special_tokens=False, verbose=False)
             out: dict[str, list] = {"input_ids": [], "labels": [], "word_index": [], "example_index": []}
             for row, index in enumerate(indices):
-                words, tags = batch["tokens"][row], batch["tags"][row]
+                words, tags = batch["tokens"][row], batch["tags"][row] if "tags" in batch else None
                 ids, word_ids = encoded["input_ids"][row], encoded.word_ids(row)
                 if len(set(w for w in word_ids if w is not None)) < len(words):
                     ids, word_ids = _with_unknown_for_empty_words(tokenizer, words, word_ids)
@@ -61,20 +62,25 @@ class Tagging(TaskFamily):
                     window = first[start : start + room]
                     out["input_ids"].append(before + ids[start : start + room] + after)
                     out["word_index"].append([-1] * len(before) + window + [-1] * len(after))
-                    labels = [gold[w] if gold is not None and w >= 0 else IGNORE_INDEX for w in window]
-                    out["labels"].append([IGNORE_INDEX] * len(before) + labels + [IGNORE_INDEX] * len(after))
+                    if gold is None:  # an unlabelled sentence: predicted, never trained on or scored
+                        out["labels"].append(None)
+                    else:
+                        labels = [gold[w] if w >= 0 else IGNORE_INDEX for w in window]
+                        out["labels"].append([IGNORE_INDEX] * len(before) + labels + [IGNORE_INDEX] * len(after))
                     out["example_index"].append(index)
             return out
 
         return map_examples(examples, encode, task.name, cache_file)
 
     def collate(self, features: Sequence[dict[str, Any]], tokenizer, training: bool = False) -> dict[str, Tensor]:
-        return {
+        batch = {
             "input_ids": pad_sequences([f["input_ids"] for f in features], tokenizer.pad_token_id),
             "attention_mask": pad_sequences([[1] * len(f["input_ids"]) for f in features], 0),
-            "labels": pad_sequences([f["labels"] for f in features], IGNORE_INDEX),
             "feature_index": torch.tensor([f["feature_index"] for f in features], dtype=torch.long),
         }
+        if batch_is_labelled(features, training):
+            batch["labels"] = pad_sequences([f["labels"] for f in features], IGNORE_INDEX)
+        return batch
 
     def decode(self, task, examples, features, collected, settings) -> dict[str, list[str]]:
         columns = features.select_columns(["example_index", "word_index"]).to_dict()
@@ -103,7 +109,10 @@ class Tagging(TaskFamily):
         return predictions
 
     def references(self, task, examples) -> dict[str, list[str]]:
-        return dict(zip(column(examples, "id"), column(examples, "tags"), strict=True))
+        if "tags" not in examples.column_names:
+            return {}
+        tags = zip(column(examples, "id"), column(examples, "tags"), column(examples, "tokens"), strict=True)
+        return {key: sentence for key, sentence, words in tags if sentence or not words}
 
 
 def _window_starts(length: int, room: int, overlap: int) -> list[int]:
