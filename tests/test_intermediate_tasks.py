@@ -67,6 +67,12 @@ def test_squad_v11_dev_minus_xquad_leaves_9380_questions():
     assert len(examples) == 9380
 
 
+def test_missing_exclusion_file_names_the_key(tmp_path):
+    with pytest.raises(UserError, match=f"^exclude_train_ids_from: {tmp_path}/xquad.en.json does not exist; expected"):
+        load("squad", "train", data_dir=str(shared("intermediate", "squad")), train_file="dev-v1.1.json",
+             exclude_train_ids_from=[str(tmp_path / "xquad.en.json")])  # fmt: skip
+
+
 def test_mnli_glue_tsv_written_here(tmp_path):
     header = "index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\t"
     header += "sentence2_parse\tsentence1\tsentence2\tlabel1\tgold_label\n"

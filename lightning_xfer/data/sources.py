@@ -208,6 +208,11 @@ def _apply_labels(task: Task, loaded: LoadedSplit) -> None:
 def _exclude(examples: list[dict], files: list[str]) -> list[dict]:
     if not files:
         return examples
+    missing = [path for path in files if not Path(path).expanduser().is_file()]
+    if missing:
+        raise UserError(
+            f"exclude_train_ids_from: {missing[0]} does not exist; expected SQuAD-format files (e.g. xquad.en.json)"
+        )
     excluded_ids = {e["id"] for path in files for e in read_squad_json(Path(path).expanduser())}
     excluded_contexts = {e["context"] for e in examples if e["id"] in excluded_ids}
     kept = [e for e in examples if e["id"] not in excluded_ids and e.get("context") not in excluded_contexts]
