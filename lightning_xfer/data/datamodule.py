@@ -1,19 +1,26 @@
 """The DataModule: English training data for every task of a run, and one evaluation set per
-(task, language) so that one `validate` or `test` call scores every language."""
+(task, language) so that one `validate` or `test` call scores every language.
+
+Several tasks train by drawing one task per optimizer step (`task_sampling`; see
+`data/task_sampling.py`); a single task trains on plain shuffled batches."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import datasets
 import pytorch_lightning as pl
+import torch
+from pytorch_lightning.strategies import DDPStrategy, DeepSpeedStrategy
 from pytorch_lightning.utilities import CombinedLoader
 from torch.utils.data import DataLoader
 
 from lightning_xfer.cache import cache_dir
 from lightning_xfer.data.sources import cache_key, load_split
+from lightning_xfer.data.task_sampling import SamplingStrategy, TaskSampledLoader, TaskSampler, task_probabilities
 from lightning_xfer.encoder.loading import load_tokenizer
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.errors import UserError
@@ -60,18 +67,30 @@ class XferDataModule(pl.LightningDataModule):
         max_answer_length: int = 30,
         num_workers: int = 0,
         cache_features: bool = True,
+        task_sampling: SamplingStrategy = "proportional",
+        sampling_temperature: float = 2.0,
+        sampling_size_cap: int | None = None,
+        sampling_seed: int | None = None,
     ):
         """
         Args:
-            tasks: The run's tasks; several train together on one encoder.
+            tasks: The run's tasks; several train together on one encoder, one task per step.
             encoder: The run's encoder, whose tokenizer this uses (the CLI links `model.encoder`).
-            batch_size: Training examples per batch, per task.
+            batch_size: Training examples per batch (per device under data parallelism).
             eval_batch_size: Examples per evaluation batch.
             doc_stride: Overlap of consecutive windows of long inputs (QA contexts, long sentences).
             max_query_length: QA questions are cut to this many tokens.
             max_answer_length: Longest QA answer span considered, in tokens.
             num_workers: DataLoader worker processes.
             cache_features: Keep tokenised features on disk (in the cache) between runs.
+            task_sampling: With several training tasks, how each step picks its one task (as jiant
+                and T5 do): `proportional` to its training features n_i, `temperature` (p_i ∝
+                n_i^(1/T)), or `uniform`. An epoch is as many steps as the tasks' batch counts summed.
+            sampling_temperature: T of `temperature` sampling (1: proportional; larger: nearer uniform).
+            sampling_size_cap: Count at most this many features of a task when weighing it for
+                `proportional` and `temperature` (T5's mixing limit K); null: no cap.
+            sampling_seed: Seed of the task draws and of each task's shuffling (several tasks only);
+                null: the run's seed (`seed_everything`, read from torch's default generator).
         """
         super().__init__()
         self.run_tasks: list[RunTask] = resolve_tasks(tasks)
@@ -83,6 +102,10 @@ class XferDataModule(pl.LightningDataModule):
         self.max_answer_length = max_answer_length
         self.num_workers = num_workers
         self.cache_features = cache_features
+        self.task_sampling = task_sampling
+        self.sampling_temperature = sampling_temperature
+        self.sampling_size_cap = sampling_size_cap
+        self.sampling_seed = sampling_seed
         self.tokenizer = None
         self.train_sets: dict[str, datasets.Dataset] = {}
         self.eval_sets: dict[str, list[EvalSet]] = {}
@@ -153,18 +176,45 @@ class XferDataModule(pl.LightningDataModule):
         log.info("%s %s %s: %d examples, %d features", task.name, split, language, len(examples), len(features))
         return examples, features
 
-    def train_dataloader(self) -> CombinedLoader:
-        loaders = {
-            name: DataLoader(
+    def train_dataloader(self) -> CombinedLoader | TaskSampledLoader:
+        """Batches `{task: batch}`: one task's shuffled batches, or a task drawn per step."""
+        if len(self.train_sets) == 1:
+            # Lightning shards this loader itself under data parallelism (`DistributedSampler`).
+            [(name, features)] = self.train_sets.items()
+            loader = DataLoader(
                 features,
                 batch_size=self.batch_size,
                 shuffle=True,
                 num_workers=self.num_workers,
-                collate_fn=partial(self._task(name).family.collate, tokenizer=self.tokenizer, training=True),
+                collate_fn=self._train_collate(name),
             )
-            for name, features in self.train_sets.items()
-        }
-        return CombinedLoader(loaders, mode="max_size_cycle")
+            return CombinedLoader({name: loader}, mode="max_size_cycle")
+        return TaskSampledLoader(
+            self.train_sets,
+            self.task_sampler(),
+            {name: self._train_collate(name) for name in self.train_sets},
+            self.num_workers,
+        )
+
+    def task_sampler(self) -> TaskSampler:
+        """The step-by-step task draws for this rank, seeded alike on every rank."""
+        trainer = self.trainer
+        _check_unused_heads_allowed(trainer)
+        sizes = {name: len(features) for name, features in self.train_sets.items()}
+        probabilities = task_probabilities(sizes, self.task_sampling, self.sampling_temperature, self.sampling_size_cap)
+        seed = self.sampling_seed if self.sampling_seed is not None else torch.initial_seed()
+        rank, world_size = 0, 1
+        parallel = trainer.distributed_sampler_kwargs if trainer is not None else None
+        if parallel:
+            rank, world_size = parallel["rank"], parallel["num_replicas"]
+            seed = trainer.strategy.broadcast(seed, src=0)  # an unseeded run's ranks would differ
+        elif torch.distributed.is_available() and torch.distributed.is_initialized():
+            rank, world_size = torch.distributed.get_rank(), torch.distributed.get_world_size()
+        log.info("training tasks drawn %s: %s", self.task_sampling, _percentages(probabilities))
+        return TaskSampler(sizes, probabilities, self.batch_size, seed, rank, world_size)
+
+    def _train_collate(self, name: str):
+        return partial(self._task(name).family.collate, tokenizer=self.tokenizer, training=True)
 
     def _task(self, name: str) -> Task:
         return next(r.task for r in self.run_tasks if r.name == name)
@@ -189,3 +239,20 @@ class XferDataModule(pl.LightningDataModule):
 
     def predict_dataloader(self) -> list[DataLoader]:
         return self._eval_loaders("test")
+
+
+def _check_unused_heads_allowed(trainer: Any) -> None:
+    """A step trains one task's head, so plain DDP, which expects every parameter to get a
+    gradient at every step, would fail at the second step with a long error about reduction."""
+    strategy = trainer.strategy if trainer is not None else None
+    if not isinstance(strategy, DDPStrategy) or isinstance(strategy, DeepSpeedStrategy):
+        return
+    if not strategy._ddp_kwargs.get("find_unused_parameters", False):
+        raise UserError(
+            "trainer.strategy: several training tasks train one task head per step, which DDP allows "
+            "only with find_unused_parameters; use --trainer.strategy=ddp_find_unused_parameters_true"
+        )
+
+
+def _percentages(probabilities: dict[str, float]) -> str:
+    return ", ".join(f"{name} {100 * p:.1f}%" for name, p in probabilities.items())
