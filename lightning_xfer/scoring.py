@@ -18,24 +18,41 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lightning_xfer.errors import UserError
+from lightning_xfer.evaluation import Score
+from lightning_xfer.families.classification import Classification
+from lightning_xfer.families.multiple_choice import MultipleChoice
+from lightning_xfer.families.retrieval import Retrieval
+from lightning_xfer.families.span_qa import SpanQA
+from lightning_xfer.families.tagging import Tagging
+from lightning_xfer.results import format_table
 from lightning_xfer.submission.writer import submission_format
-from lightning_xfer.tasks import get_task
+from lightning_xfer.tasks import catalogue, get_task
 
-BENCHMARKS = {
-    "xtreme": {
-        "classification": ("pawsx", "xnli"),
-        "tagging": ("udpos", "panx"),
-        "qa": ("xquad", "mlqa", "tydiqa"),
-        "retrieval": ("bucc2018", "tatoeba"),
-    },
-    "xtreme-r": {
-        "classification": ("xnli", "xcopa"),
-        "tagging": ("udpos", "panx"),
-        "qa": ("xquad", "mlqa", "tydiqa"),
-        "retrieval": ("mewslix", "lareqa", "tatoeba"),
-    },
+GROUPS = {
+    "classification": (Classification, MultipleChoice),
+    "tagging": (Tagging,),
+    "qa": (SpanQA,),
+    "retrieval": (Retrieval,),
 }
-QA_TASKS = ("xquad", "mlqa", "tydiqa")
+"""The official score groups, in the official order, and the task families each holds (XTREME-R
+scores XCOPA, a multiple-choice task, as classification)."""
+
+
+def benchmarks() -> list[str]:
+    """The benchmarks some task of the catalogue belongs to."""
+    return sorted({name for task in catalogue().values() for name in task.benchmarks})
+
+
+def benchmark_groups(benchmark: str) -> dict[str, tuple[str, ...]]:
+    """Group -> the benchmark's tasks in it (catalogue order), from each task's `benchmarks` and family."""
+    groups: dict[str, list[str]] = {group: [] for group in GROUPS}
+    for task in catalogue().values():
+        if benchmark in task.benchmarks:
+            group = next((g for g, families in GROUPS.items() if isinstance(task.family, families)), None)
+            if group is None:
+                raise ValueError(f"task {task.name} of {benchmark} has no score group for {type(task.family).__name__}")
+            groups[group].append(task.name)
+    return {group: tuple(members) for group, members in groups.items() if members}
 
 
 @dataclass
@@ -56,13 +73,13 @@ def benchmark_languages(task_name: str, benchmark: str) -> tuple[str, ...]:
 
 
 def score_submission(predictions: Path, labels: Path, benchmark: str) -> Report:
-    if benchmark not in BENCHMARKS:
-        raise UserError(f"--benchmark must be one of {sorted(BENCHMARKS)}, not {benchmark!r}")
+    if benchmark not in benchmarks():
+        raise UserError(f"--benchmark must be one of {benchmarks()}, not {benchmark!r}")
     for folder in (predictions, labels):
         if not folder.is_dir():
             raise UserError(f"{folder} is not a folder")
-    tasks = [t for group in BENCHMARKS[benchmark].values() for t in group]
-    other = {t for name, groups in BENCHMARKS.items() if name != benchmark for g in groups.values() for t in g}
+    tasks = [t for group in benchmark_groups(benchmark).values() for t in group]
+    other = {t for name in benchmarks() if name != benchmark for g in benchmark_groups(name).values() for t in g}
     report = Report()
     for side, folder in (("predictions", predictions), ("labels", labels)):
         for name in sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in tasks):
@@ -115,7 +132,7 @@ def _score_task(task_name: str, predictions: Path, labels: Path, benchmark: str,
     scores: dict = dict(by_metric)
     for metric, values in by_metric.items():
         scores[f"avg_{metric}"] = sum(values.values()) / len(values)
-    if task_name in QA_TASKS:
+    if isinstance(task.family, SpanQA):
         scores["avg_metric"] = (scores["avg_exact_match"] + scores["avg_f1"]) / 2
     else:
         for metric in ("f1", "accuracy", "map@20"):
@@ -127,9 +144,9 @@ def _score_task(task_name: str, predictions: Path, labels: Path, benchmark: str,
 
 def _overall(report: Report, benchmark: str) -> None:
     complete = {t for t in report.detailed if t not in report.incomplete}
-    groups = BENCHMARKS[benchmark]
-    every = {t for group in groups.values() for t in group}
-    if every <= complete:
+    groups = benchmark_groups(benchmark)
+    every = [t for group in groups.values() for t in group]
+    if set(every) <= complete:
         report.overall["all_task"] = sum(report.detailed[t]["avg_metric"] for t in every) / len(every)
     for group, members in groups.items():
         if set(members) <= complete:
@@ -137,19 +154,21 @@ def _overall(report: Report, benchmark: str) -> None:
 
 
 def format_report(report: Report) -> str:
-    lines = []
-    for task_name, scores in report.detailed.items():
-        metrics = [m for m, v in scores.items() if isinstance(v, dict)]
-        languages = list(dict.fromkeys(lang for m in metrics for lang in scores[m]))
-        lines.append(f"\n{task_name}  (avg_metric {scores['avg_metric']:.2f})")
-        lines.append("language  " + "  ".join(f"{m:>14}" for m in metrics))
-        for language in languages:
-            lines.append(
-                f"{language:<8}  " + "  ".join(f"{scores[m].get(language, float('nan')):14.2f}" for m in metrics)
-            )
-        lines.append(f"{'avg':<8}  " + "  ".join(f"{scores[f'avg_{m}']:14.2f}" for m in metrics))
+    """Per task, the results table's block (a row per language, a column per metric, the average),
+    then each task's avg_metric, the group scores, notes and problems."""
+    scores = [
+        Score("test", task_name, language, metric, value, 0)
+        for task_name, by_metric in report.detailed.items()
+        for metric, by_language in by_metric.items()
+        if isinstance(by_language, dict)
+        for language, value in by_language.items()
+    ]
+    lines = [format_table(scores)] if scores else []
+    if report.detailed:
+        averages = "  ".join(f"{task} {scores['avg_metric']:.2f}" for task, scores in report.detailed.items())
+        lines.append(f"\navg_metric  {averages}")
     if report.overall:
-        lines.append("\noverall  " + "  ".join(f"{k} {v:.2f}" for k, v in report.overall.items()))
+        lines.append("overall  " + "  ".join(f"{k} {v:.2f}" for k, v in report.overall.items()))
     lines.extend(f"note: {note}" for note in report.notes)
     lines.extend(f"PROBLEM: {problem}" for problem in report.problems)
     return "\n".join(lines)
@@ -159,7 +178,7 @@ def score_command(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="lightning_xfer score", description=__doc__.split("\n")[0])
     parser.add_argument("--predictions", type=Path, required=True, help="submission folder: <task>/test-<lang>.<ext>")
     parser.add_argument("--labels", type=Path, required=True, help="gold labels in the same layout")
-    parser.add_argument("--benchmark", choices=sorted(BENCHMARKS), default="xtreme")
+    parser.add_argument("--benchmark", choices=benchmarks(), default="xtreme")
     parser.add_argument("--output", type=Path, help="write the scores as JSON here")
     args = parser.parse_args(argv)
     report = score_submission(args.predictions, args.labels, args.benchmark)

@@ -1,10 +1,12 @@
 """Every head: output shapes, a finite loss that backpropagates, and no loss without labels."""
 
+from types import SimpleNamespace
+
 import torch
 from torch import nn
 
+from lightning_xfer.families.masked_lm import MaskedLM
 from lightning_xfer.heads import (
-    MaskedLMHead,
     MultipleChoiceHead,
     RetrievalHead,
     SequenceClassificationHead,
@@ -66,16 +68,24 @@ def test_span_qa_masks_padding():
 
 
 def test_multiple_choice_softmax_across_choices():
-    head = MultipleChoiceHead(H)
+    head = MultipleChoiceHead(H, dropout=0.0)
     choices = 4
-    states = hidden(batch=B * choices)
-    batch = {
-        "num_choices": torch.tensor(choices),
-        "attention_mask": mask(B * choices),
-        "labels": torch.tensor([0, 3, 1]),
-    }
+    states = hidden(batch=B * choices)  # example-major: example i's choice j is row i * choices + j
+    labels = torch.tensor([0, 3, 1])
+    batch = {"num_choices": torch.tensor(choices), "attention_mask": mask(B * choices), "labels": labels}
     out = head(states, batch)
     assert out.logits.shape == (B, choices)
+    # Each example's scores are its own choices' scores, in order...
+    scores = head.scorer(states[:, 0]).squeeze(-1)
+    assert torch.equal(out.logits, scores.view(B, choices))
+    # ... and the loss is the mean over examples of -log softmax over that example's choices only.
+    expected = torch.stack([torch.logsumexp(out.logits[i], 0) - out.logits[i, labels[i]] for i in range(B)]).mean()
+    assert torch.allclose(out.loss, expected, atol=1e-6)
+    # Changing example 1's inputs changes example 1's scores and nothing else.
+    changed = states.detach().clone()
+    changed[1 * choices : 2 * choices] += torch.randn(choices, T, H)
+    moved = head(changed, batch).logits
+    assert torch.equal(moved[[0, 2]], out.logits[[0, 2]]) and not torch.equal(moved[1], out.logits[1])
     assert_trains(out, states)
 
 
@@ -98,12 +108,21 @@ def test_retrieval_pools_normalised_and_contrastive():
 
 def test_masked_lm_is_tied_to_the_embeddings():
     embeddings = nn.Embedding(50, H)
-    head = MaskedLMHead(H, embeddings)
+    encoder = SimpleNamespace(config=SimpleNamespace(hidden_size=H), get_input_embeddings=lambda: embeddings)
+    head = MaskedLM().build_head(None, encoder, 0.0, -1, "first")
     labels = torch.full((B, T), IGNORE_INDEX)
     labels[0, 2], labels[2, 5] = 7, 11
     states = hidden()
     out = head(states, {"labels": labels})
     assert out.logits.shape == (2, 50)  # only the masked positions
+    # The head owns no vocabulary x hidden matrix: dense, LayerNorm and the output bias only.
+    assert sum(p.numel() for p in head.parameters()) == H * H + H + 2 * H + 50
+    # Same storage: writing the embedding matrix in place changes the decoder's output at once.
+    with torch.no_grad():
+        embeddings.weight[7] = 0.0
+        head.bias[7] = 0.5
+    assert torch.equal(head(states, {"labels": labels}).logits[:, 7], torch.full((2,), 0.5))
+    # And training the head trains the embeddings.
+    out = head(states, {"labels": labels})
     assert_trains(out, states)
-    assert "weight" not in dict(head.named_parameters())  # the decoder matrix is the embedding's
-    assert embeddings.weight.grad is not None
+    assert embeddings.weight.grad is not None and embeddings.weight.grad[11].abs().sum() > 0

@@ -8,7 +8,7 @@ from helpers import cli, results
 
 from lightning_xfer.metrics.bucc import bucc_scores
 from lightning_xfer.metrics.ranking import average_precision_at_20, reciprocal_rank_at_20
-from lightning_xfer.scoring import format_report, score_command, score_submission
+from lightning_xfer.scoring import benchmark_groups, format_report, score_command, score_submission
 
 # (task, language, gold file in ../shared/data as the benchmark distributes it, submission extension)
 GOLD = [
@@ -73,6 +73,73 @@ def test_score_reproduces_the_logged_test_scores(submission):
     assert "xquad" in format_report(report)
 
 
+def write_files(root, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+
+
+def squad_json(answers: dict[str, str]) -> str:
+    context = "The Eiffel Tower stands in Paris since 1889."
+    qas = [{"id": key, "question": "?", "answers": [{"text": text, "answer_start": context.index(text)}]}
+           for key, text in answers.items()]  # fmt: skip
+    return json.dumps({"version": "1.1", "data": [{"title": "t", "paragraphs": [{"context": context, "qas": qas}]}]})
+
+
+def test_score_of_a_hand_built_submission_is_known_by_hand(tmp_path):
+    labels, predictions = tmp_path / "labels", tmp_path / "predictions"
+    write_files(labels, {
+        "xnli/test-de.tsv": "entailment\nneutral\ncontradiction\nneutral\n",
+        "xnli/test-en.tsv": "neutral\nentailment\n",
+        "pawsx/test-de.tsv": "id\tsentence1\tsentence2\tlabel\n1\ta\tb\t1\n2\tc\td\t0\n",
+        "panx/test-de.tsv": "Ada\tB-PER\nLovelace\tI-PER\nin\tO\nLondon\tB-LOC\n",
+        "udpos/test-de.tsv": "Hunde\tNOUN\nbellen\tVERB\n",
+        "xquad/test-de.json": squad_json({"q1": "Eiffel Tower", "q2": "in Paris"}),
+    })  # fmt: skip
+    write_files(predictions, {
+        "xnli/test-de.tsv": "entailment\nneutral\ncontradiction\nentailment\n",  # 3 of 4
+        "xnli/test-en.tsv": "neutral\nneutral\n",  # 1 of 2
+        "pawsx/test-de.tsv": "1\n0\n",  # 2 of 2
+        "panx/test-de.tsv": "B-PER\nI-PER\nO\nO\n",  # PER found, LOC missed
+        "udpos/test-de.tsv": "NOUN\nVERB\n",
+        "xquad/test-de.json": json.dumps({"q1": "the Eiffel Tower", "q2": "Paris France"}),
+    })  # fmt: skip
+    report = score_submission(predictions, labels, "xtreme")
+    assert report.problems == []
+    assert report.detailed == {
+        "xnli": {"accuracy": {"de": 75.0, "en": 50.0}, "avg_accuracy": 62.5, "avg_metric": 62.5},
+        "pawsx": {"accuracy": {"de": 100.0}, "avg_accuracy": 100.0, "avg_metric": 100.0},
+        # 1 of 1 predicted entity is right, 1 of 2 gold entities found: F1 2 x 1 x 0.5 / 1.5.
+        "panx": {"f1": {"de": 66.66666666666666}, "precision": {"de": 100.0}, "recall": {"de": 50.0},
+                 "token_accuracy": {"de": 75.0}, "avg_f1": 66.66666666666666, "avg_precision": 100.0,
+                 "avg_recall": 50.0, "avg_token_accuracy": 75.0, "avg_metric": 66.66666666666666},
+        "udpos": {"f1": {"de": 100.0}, "precision": {"de": 100.0}, "recall": {"de": 100.0},
+                  "token_accuracy": {"de": 100.0}, "avg_f1": 100.0, "avg_precision": 100.0, "avg_recall": 100.0,
+                  "avg_token_accuracy": 100.0, "avg_metric": 100.0},
+        # q1 exact after normalisation; q2 "paris france" vs "in paris": P 1/2, R 1/2, F1 1/2.
+        "xquad": {"exact_match": {"de": 50.0}, "f1": {"de": 75.0}, "avg_exact_match": 50.0, "avg_f1": 75.0,
+                  "avg_metric": 62.5},
+    }  # fmt: skip
+    # Groups with every task present; qa lacks MLQA and TyDiQA, retrieval is absent.
+    assert report.overall == {"classification": 81.25, "tagging": 83.33333333333333}
+    text = format_report(report)
+    assert "test / xnli" in text and "avg_metric  xnli 62.50" in text and "classification 81.25" in text
+
+
+def test_score_groups_come_from_the_catalogue_with_the_official_names():
+    official = {  # the groups `score` has always used (XTREME's evaluate.py, plus LAReQA in XTREME-R)
+        "xtreme": {"classification": {"pawsx", "xnli"}, "tagging": {"udpos", "panx"},
+                   "qa": {"xquad", "mlqa", "tydiqa"}, "retrieval": {"bucc2018", "tatoeba"}},
+        "xtreme-r": {"classification": {"xnli", "xcopa"}, "tagging": {"udpos", "panx"},
+                     "qa": {"xquad", "mlqa", "tydiqa"}, "retrieval": {"mewslix", "lareqa", "tatoeba"}},
+    }  # fmt: skip
+    for benchmark, groups in official.items():
+        derived = benchmark_groups(benchmark)
+        assert list(derived) == ["classification", "tagging", "qa", "retrieval"]
+        assert {group: set(tasks) for group, tasks in derived.items()} == groups
+    assert benchmark_groups("xtreme")["qa"] == ("xquad", "mlqa", "tydiqa")
+
+
 def test_problems_are_reported_never_scored_as_zero(submission, tmp_path, capsys):
     predictions = tmp_path / "predictions"
     for task in ("panx", "xnli", "xquad"):
@@ -107,10 +174,10 @@ def test_bucc_duplicate_pairs_count_once():
 def test_mewslix_mrr_at_20():
     predictions = {"m1": ["Q1", "Q2"], "m2": ["Q5", "Q3"], "m3": [f"Q{i}" for i in range(30)]}
     references = {"m1": "Q1", "m2": "Q3", "m3": "Q25"}  # rank 1, rank 2, beyond 20
-    assert reciprocal_rank_at_20(predictions, references)["map@20"] == pytest.approx(100 * (1 + 0.5 + 0) / 3)
+    assert reciprocal_rank_at_20(predictions, references)["map@20"] == 50.0
 
 
 def test_lareqa_map_at_20():
-    # relevant {a, b}: hits at ranks 1 and 3 -> (1/1 + 2/3) / 2
-    assert average_precision_at_20({"q": ["a", "x", "b"]}, {"q": ["a", "b"]})["map@20"] == pytest.approx(100 * 5 / 6)
-    assert average_precision_at_20({"q": ["a", "a", "b"]}, {"q": ["a", "b"]})["map@20"] == pytest.approx(100 * 5 / 6)
+    # relevant {a, b}: hits at ranks 1 and 3 -> (1/1 + 2/3) / 2 = 0.8333333333333333
+    assert average_precision_at_20({"q": ["a", "x", "b"]}, {"q": ["a", "b"]})["map@20"] == 83.33333333333333
+    assert average_precision_at_20({"q": ["a", "a", "b"]}, {"q": ["a", "b"]})["map@20"] == 83.33333333333333

@@ -52,7 +52,9 @@ class MaskedLM(TaskFamily):
             "feature_index": indices,
         }
 
-    def collect(self, batch: dict[str, Tensor], output: HeadOutput) -> dict[str, Tensor]:
+    def collect(
+        self, batch: dict[str, Tensor], output: HeadOutput, settings: FeatureSettings | None = None
+    ) -> dict[str, Tensor]:
         labels = batch["labels"]
         gold = labels[labels != IGNORE_INDEX]
         correct = output.logits.argmax(-1) == gold
