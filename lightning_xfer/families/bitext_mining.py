@@ -52,7 +52,9 @@ def mine(sources: Tensor, targets: Tensor, k: int = 4, block: int = 4096) -> lis
 
 
 def best_threshold(candidates: list[tuple[float, str, str]], gold: set[tuple[str, str]]) -> float:
-    """The score threshold that maximises F1 of `candidates` (best first) against `gold`."""
+    """The score threshold that maximises F1 of `candidates` (best first) against `gold`: halfway
+    between the last kept candidate's score and the next one's (XTREME's `bucc_optimize`). Pairs
+    scoring at least the threshold are kept (`bucc_extract`), so ties with it count as mined."""
     threshold, best_f1, correct = 0.0, 0.0, 0
     for extracted, (score, source, target) in enumerate(candidates, start=1):
         correct += (source, target) in gold

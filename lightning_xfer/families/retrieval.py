@@ -2,20 +2,21 @@
 (ranking a candidate pool).
 
 Evaluation embeds every sentence of both sides with the retrieval head (pooled, L2-normalised
-states of a middle layer by default, as XTREME does for untrained encoders) and searches in
-`decode`. Training, for the dual-encoder tasks, pairs each query with its target and uses the
-other targets of the batch as negatives.
+states of one layer) and searches in `decode`: each `source` example is a query, the `target`
+examples are the index it searches. Training, for the dual-encoder tasks, pairs each query with
+its target and uses the other targets of the batch as negatives.
 
 Examples carry `side` (`source` or `target`), `index` (line number) and, by mode, `relevant`
 (pool: the target ids that answer a source) or `gold` and `split` (margin: BUCC's aligned target
-id, and `dev`/`test`; the dev half only tunes the mining threshold).
+ids, and `dev`/`test`; the dev half only tunes the mining threshold).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -34,15 +35,30 @@ from lightning_xfer.heads.pooling import Pooling
 
 
 def middle_layer(num_layers: int) -> int:
-    """XTREME's retrieval layer: 7 of 12 (base models), 13 of 24 (large); half the depth plus one."""
-    return num_layers // 2 + 1
+    """XTREME's retrieval layer as a `transformers` `hidden_states` index: 8 of 12 layers, 14 of 24.
+
+    XTREME (`evaluate_retrieval.py`) keeps the last `num_layers` entries of the hidden states,
+    dropping the embedding output, and reads `--specific_layer` 7 (13 for large models) of those:
+    the output of transformer layer 8 (14), which is `hidden_states[8]` (`[14]`). In general
+    `num_layers // 2 + 2`, capped at the last layer for encoders too shallow to have it.
+    """
+    return min(num_layers // 2 + 2, num_layers)
+
+
+class Side(NamedTuple):
+    """One side of a retrieval set, in example order."""
+
+    ids: list[str]
+    indices: list[int]
+    texts: list[str]
+    embeddings: Tensor
 
 
 @dataclass(frozen=True)
 class Retrieval(TaskFamily):
-    """Examples: {id, text, side, index, ...}; predictions by `mode`:
+    """Examples: {id, text, side, index, ...}; predictions by `mode`, keyed by source (query) id:
 
-    - `nearest`: the index of each source's nearest target (Tatoeba);
+    - `nearest`: the `index` of each source's nearest target (Tatoeba);
     - `pool`: each source's top-20 target ids (LAReQA, Mewsli-X);
     - `margin`: the mined (source id, target id) pairs, {"pairs": set} (BUCC).
     """
@@ -50,12 +66,18 @@ class Retrieval(TaskFamily):
     pooling: Pooling = "mean"
     """How a sentence becomes one vector; the task's own choice, not the encoder's `pooling`."""
     mode: Literal["nearest", "pool", "margin"] = "nearest"
+    encoder_layer: Literal["middle", "last"] = "middle"
+    """The layer read unless a task config's `head_layer` names one: `middle` is XTREME's layer for
+    an encoder used untrained (`hidden_states[8]` of 12 layers, see `middle_layer`); `last` is the
+    final layer, which XTREME-R's dual encoders (`BertForRetrieval`) train and encode with."""
     neighbours: int = 4
     """k of the ratio margin (`margin` mode)."""
     search_batch: int = 4096
     """Source rows scored against all targets at once; bounds memory for large corpora."""
 
     def default_layer(self, encoder_config) -> int | None:
+        if self.encoder_layer == "last":
+            return -1
         return middle_layer(encoder_config.num_hidden_layers)
 
     def build_head(self, task, encoder: nn.Module, dropout: float, layer: int, pooling: Pooling) -> Head:
@@ -87,62 +109,81 @@ class Retrieval(TaskFamily):
     def collect(self, batch: dict[str, Tensor], output: HeadOutput) -> dict[str, Tensor]:
         return {"feature_index": batch["feature_index"].cpu(), "embedding": output.logits.float().cpu()}
 
-    def embeddings(self, examples, features, collected) -> dict[str, tuple[list[str], list[int], Tensor]]:
-        """Per side: example ids, their `index` values and their embeddings, in example order."""
+    def embeddings(self, examples, features, collected) -> dict[str, Side]:
+        """Per side (`source`, `target`, BUCC's `dev-source`, `dev-target`), in example order."""
         example_of_feature = column(features, "example_index")
         rows = sorted(
             range(len(collected["feature_index"])),
             key=lambda r: example_of_feature[int(collected["feature_index"][r])],
         )
         ids, sides, indices = column(examples, "id"), column(examples, "side"), column(examples, "index")
-        grouped: dict[str, tuple[list[str], list[int], list[Tensor]]] = {}
+        texts = column(examples, "text")
+        grouped: dict[str, tuple[list, list, list, list]] = {}
         for row in rows:
             example = example_of_feature[int(collected["feature_index"][row])]
-            side = grouped.setdefault(sides[example], ([], [], []))
+            side = grouped.setdefault(sides[example], ([], [], [], []))
             side[0].append(ids[example])
             side[1].append(indices[example])
-            side[2].append(collected["embedding"][row])
-        return {name: (i, x, torch.stack(v)) for name, (i, x, v) in grouped.items()}
+            side[2].append(texts[example])
+            side[3].append(collected["embedding"][row])
+        return {name: Side(i, x, t, torch.stack(v)) for name, (i, x, t, v) in grouped.items()}
 
     def decode(self, task, examples, features, collected, settings) -> dict[str, Any]:
         sides = self.embeddings(examples, features, collected)
         if self.mode == "margin":
             return self._mine(examples, sides)
-        source_ids, _, sources = sides["source"]
-        target_ids, target_index, targets = sides["target"]
+        queries, index = sides["source"], sides["target"]
         predictions = {}
-        for start in range(0, len(sources), self.search_batch):
-            scores = sources[start : start + self.search_batch] @ targets.T
+        for start in range(0, len(queries.ids), self.search_batch):
+            scores = queries.embeddings[start : start + self.search_batch] @ index.embeddings.T
             if self.mode == "nearest":
                 for row, column in enumerate(scores.argmax(-1).tolist(), start=start):
-                    predictions[source_ids[row]] = target_index[column]
+                    predictions[queries.ids[row]] = index.indices[column]
             else:
                 top = scores.topk(min(20, scores.shape[1]), dim=-1).indices.tolist()
                 for row, columns in enumerate(top, start=start):
-                    predictions[source_ids[row]] = [target_ids[c] for c in columns]
+                    predictions[queries.ids[row]] = [index.ids[c] for c in columns]
         return predictions
 
-    def _mine(self, examples, sides) -> dict[str, set]:
-        """BUCC: tune the margin threshold on the dev half's gold pairs, then mine the test half."""
+    def _mine(self, examples, sides: dict[str, Side]) -> dict[str, set]:
+        """BUCC: tune the margin threshold on the dev half's gold pairs, then mine the test half.
+
+        As XTREME's `bucc_eval`, a pair is kept when its score is at least the threshold.
+        """
         gold = self._gold(examples)
         threshold = 0.0
         if "dev-source" in sides and gold["dev"]:
             dev = self._mined(sides["dev-source"], sides["dev-target"])
             threshold = best_threshold(dev, gold["dev"])
         test = self._mined(sides["source"], sides["target"])
-        return {"pairs": {(s, t) for score, s, t in test if score > threshold}}
+        return {"pairs": {(s, t) for score, s, t in test if score >= threshold}}
 
-    def _mined(self, source, target) -> list[tuple[float, str, str]]:
-        matched = mine(source[2], target[2], k=self.neighbours, block=self.search_batch)
-        return [(score, source[0][s], target[0][t]) for score, s, t in matched]
+    def _mined(self, source: Side, target: Side) -> list[tuple[float, str, str]]:
+        """Mined (score, source id, target id) pairs, best first, over distinct sentences.
+
+        XTREME's `utils_retrieve` mines distinct texts only (`text_load_unify`), so a sentence
+        repeated in a corpus is one candidate and does not crowd its own neighbourhood; it then maps
+        mined texts back to ids through `read_sent2id`, which drops every text that occurs more
+        than once, so a repeated sentence is never predicted (its gold pairs still count).
+        """
+        source_ids, source_rows = _distinct(source)
+        target_ids, target_rows = _distinct(target)
+        matched = mine(
+            source.embeddings[source_rows], target.embeddings[target_rows], k=self.neighbours, block=self.search_batch
+        )
+        return [
+            (score, source_ids[s], target_ids[t])
+            for score, s, t in matched
+            if source_ids[s] is not None and target_ids[t] is not None
+        ]
 
     def _gold(self, examples) -> dict[str, set]:
         gold = {"dev": set(), "test": set()}
         for identifier, side, aligned in zip(
             column(examples, "id"), column(examples, "side"), column(examples, "gold"), strict=True
         ):
-            if aligned and side.endswith("source"):
-                gold["dev" if side.startswith("dev") else "test"].add((identifier, aligned))
+            if side.endswith("source"):
+                gold["dev" if side.startswith("dev") else "test"].update((identifier, t) for t in aligned or ())
         return gold
 
     def references(self, task, examples) -> dict[str, Any]:
@@ -155,3 +196,18 @@ class Retrieval(TaskFamily):
             return {ids[i]: relevant[i] for i in sources}
         index = column(examples, "index")
         return {ids[i]: index[i] for i in sources}
+
+
+def _distinct(side: Side) -> tuple[list[str | None], list[int]]:
+    """The row of each distinct text of a side, and the id it stands for (None: a repeated text).
+
+    Texts repeat exactly as lines do in XTREME's files; whether a text is repeated is judged on the
+    stripped text, as `read_sent2id` does.
+    """
+    first: dict[str, int] = {}
+    for row, text in enumerate(side.texts):
+        first.setdefault(text, row)
+    counts = Counter(text.strip() for text in side.texts)
+    rows = list(first.values())
+    ids = [side.ids[r] if counts[side.texts[r].strip()] == 1 else None for r in rows]
+    return ids, rows

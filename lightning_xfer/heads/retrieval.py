@@ -1,8 +1,14 @@
 """Sentence retrieval (Tatoeba, BUCC, LAReQA, Mewsli-X): pooled, L2-normalised embeddings.
 
-Used with no training, as XTREME does for BUCC and Tatoeba, and trainable as a dual encoder with
-an in-batch contrastive loss (each query's own target is the positive, the batch's other targets
-are negatives), as LAReQA and Mewsli-X baselines are trained.
+Used with no training, as XTREME does for BUCC and Tatoeba (on its middle layer), and trainable as
+a dual encoder with an in-batch contrastive loss (each query's own target is the positive, the
+batch's other targets are negatives), as XTREME-R trains its LAReQA and Mewsli-X baselines (on the
+last layer). The layer is the family's choice (`Retrieval.encoder_layer`) unless a task config's
+`head_layer` names a `hidden_states` index.
+
+XTREME-R's `BertForRetrieval` encodes with the first token through BERT's pooler (dense + tanh)
+and starts its learned logit scale at 100; this head reads the first token's state directly
+(encoders load without their pooler) and starts at 1 / `temperature` = 20.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ class RetrievalHead(Head):
     inputs = ("", "target_")
 
     def __init__(self, pooling: Pooling = "mean", layer: int = -1, temperature: float = 0.05):
+        """`layer`: the `hidden_states` index read (-1 the last); `temperature`: the initial one of
+        the contrastive loss (learned)."""
         super().__init__(layer)
         self.pooling = pooling
         self.log_inverse_temperature = nn.Parameter(torch.tensor(math.log(1 / temperature)))

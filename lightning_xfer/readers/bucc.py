@@ -3,6 +3,9 @@
 
 XTREME tests on BUCC's "training" data (named `test`) and tunes the mining threshold on its
 "sample" (named `dev`), so reading a test file also reads the dev files beside it.
+
+Every line of a gold file is a gold pair, as XTREME reads it (a set of lines): a source sentence
+aligned to several targets keeps them all, in the source example's `gold` list.
 """
 
 from __future__ import annotations
@@ -25,16 +28,18 @@ def _sentences(path: Path) -> list[tuple[str, str]]:
     return rows
 
 
-def _gold(path: Path) -> dict[str, str]:
+def _gold(path: Path) -> dict[str, list[str]]:
+    """Source id -> its aligned target ids."""
     if not path.exists():
         return {}
-    pairs = {}
+    pairs: dict[str, list[str]] = {}
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             fields = line.rstrip("\n").split("\t")
             if len(fields) != 2:
                 raise DataFormatError(path, number, f"{len(fields)} fields", "'source_id<TAB>target_id' lines")
-            pairs[fields[0]] = fields[1]
+            if fields[1] not in pairs.setdefault(fields[0], []):
+                pairs[fields[0]].append(fields[1])
     return pairs
 
 
@@ -53,5 +58,5 @@ def read_bucc(path: Path, language: str) -> list[dict]:
                 raise DataFormatError(file, None, "the file is missing", f"{file.name} beside {path.name}")
             for index, (identifier, text) in enumerate(_sentences(file)):
                 examples.append({"id": identifier, "text": text, "side": prefix + side, "index": index,
-                                 "gold": gold.get(identifier, "") if side == "source" else ""})  # fmt: skip
+                                 "gold": gold.get(identifier, []) if side == "source" else []})  # fmt: skip
     return examples

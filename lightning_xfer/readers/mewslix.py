@@ -5,7 +5,12 @@ against the real files here): mention files `{split}-{lang}.jsonl`, one object p
 `mention_id`, `entity_id`, the mention's `mention` text and its `context` text; the candidate set
 `candidate_set_entities.jsonl` beside them with `entity_id`, `title` and `description`; and
 English training pairs (`wikipedia_pairs-train.jsonl`, same fields as a mention). A mention is
-encoded as "mention [SEP-less] context", an entity as "title: description".
+encoded as "mention | context", an entity as "title: description".
+
+XTREME-R's own baseline (`utils_mewslix.py`) differs: a query is the mention, a colon, and one
+sentence of context with the mention marked by braces ("Smith: The verdict came back for { Smith
+}, who..."); a candidate is the entity's description sentences alone, without the title. Its dual
+encoder reads the last layer, as the Mewsli-X task here does.
 """
 
 from __future__ import annotations

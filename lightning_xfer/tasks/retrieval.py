@@ -1,6 +1,7 @@
 """Retrieval targets: Tatoeba and BUCC are evaluated straight from the encoder, as XTREME does
-(and after intermediate-task training, where Phang et al. found the largest gains); LAReQA and
-Mewsli-X train a dual encoder, as XTREME-R does."""
+(and after intermediate-task training, where Phang et al. found the largest gains), on XTREME's
+middle layer (`hidden_states[8]` of 12 layers, `[14]` of 24; see `middle_layer`) with inputs up to
+512 tokens; LAReQA and Mewsli-X train a dual encoder on the last layer, as XTREME-R does."""
 
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ TATOEBA_R_LANGUAGES = ("az", "lt", "pl", "uk", "ro")
 TATOEBA = Task(
     name="tatoeba",
     family=Retrieval(pooling="mean"),
-    description="Tatoeba: find the English translation of each of 1,000 sentences per language "
-    "(nearest neighbour by cosine of mean-pooled middle-layer states; no training).",
+    description="Tatoeba: for each of up to 1,000 English sentences, find its translation among the "
+    "language's sentences (nearest neighbour by cosine of mean-pooled middle-layer states, English as "
+    "the query, as XTREME; no training).",
     role="target",
     metric=accuracy,
     primary_metric="accuracy",
@@ -35,6 +37,7 @@ TATOEBA = Task(
     benchmarks=("xtreme", "xtreme-r"),
     domain="short everyday sentences (Tatoeba)",
     local=LocalFiles({"test": "tatoeba.{lang3}-eng.{lang3}"}, read_tatoeba),
+    max_length=512,
     needs_training=False,
     submission=LabelLines(integer=True),
 )
@@ -51,15 +54,17 @@ BUCC = Task(
     benchmarks=("xtreme",),
     domain="news commentary and web (comparable corpora)",
     local=LocalFiles({"validation": "{lang}-en.dev.{lang}", "test": "{lang}-en.test.{lang}"}, read_bucc),
+    max_length=512,
     needs_training=False,
     submission=PairLines(),
 )
 
 LAREQA = Task(
     name="lareqa",
-    family=Retrieval(pooling="first", mode="pool"),
+    family=Retrieval(pooling="first", mode="pool", encoder_layer="last"),
     description="LAReQA on XQuAD-R: retrieve a question's answer sentence in any of 11 languages from one "
-    "pool of all of them (mAP@20); dual encoder trained on SQuAD question/answer-sentence pairs.",
+    "pool of all of them (mAP@20); dual encoder (first token of the last layer) trained on SQuAD "
+    "question/answer pairs, an answer encoded as its sentence followed by its paragraph.",
     role="target",
     metric=average_precision_at_20,
     primary_metric="map@20",
@@ -67,6 +72,7 @@ LAREQA = Task(
     benchmarks=("xtreme-r",),
     domain="Wikipedia",
     local=LocalFiles({"test": "{lang}.json"}, read_xquad_r),
+    max_length=256,  # XTREME-R's max_answer_length: candidates hold their whole paragraph
     train_from=SQUAD,
     train_converter=squad_to_answer_sentences,
     submission=RankedJson(),
@@ -74,9 +80,9 @@ LAREQA = Task(
 
 MEWSLIX = Task(
     name="mewslix",
-    family=Retrieval(pooling="first", mode="pool"),
+    family=Retrieval(pooling="first", mode="pool", encoder_layer="last"),
     description="Mewsli-X: link mentions in 11 languages to English Wikidata entities (MRR@20, reported as "
-    "map@20); dual encoder trained on English Wikipedia mention/entity pairs.",
+    "map@20); dual encoder (first token of the last layer) trained on English Wikipedia mention/entity pairs.",
     role="target",
     metric=reciprocal_rank_at_20,
     primary_metric="map@20",
@@ -87,6 +93,7 @@ MEWSLIX = Task(
         {"train": "wikipedia_pairs-train.jsonl", "validation": "dev-{lang}.jsonl", "test": "test-{lang}.jsonl"},
         read_mewslix,
     ),
+    max_length=64,  # XTREME-R's train_mewslix.sh
     submission=RankedJson(),
 )
 
