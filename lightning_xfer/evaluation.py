@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from torch import Tensor
 
 if TYPE_CHECKING:
-    from lightning_xfer.data.datamodule import EvalSet
+    import datasets
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +31,28 @@ class Score:
         return f"{self.stage}/{self.task}/{self.metric}/{self.language}"
 
 
-def predict_eval_set(eval_set: EvalSet, collected: dict[str, Tensor]) -> dict[str, Any]:
+class EvaluationSet(Protocol):
+    """What scoring reads of one evaluation set (`lightning_xfer.data.datamodule.EvalSet`); named
+    here rather than imported, as the data module sits above the results that import this module."""
+
+    task: Any
+    """The catalogue's task: its `family`, `metric` and `name`."""
+    language: str
+    examples: datasets.Dataset
+    features: datasets.Dataset
+    settings: Any
+    """The set's `FeatureSettings`."""
+
+
+def predict_eval_set(eval_set: EvaluationSet, collected: dict[str, Tensor]) -> dict[str, Any]:
     """One prediction per evaluated example of one (task, language)."""
     task = eval_set.task
     return task.family.decode(task, eval_set.examples, eval_set.features, collected, eval_set.settings)
 
 
-def score_eval_set(eval_set: EvalSet, collected: dict[str, Tensor], stage: str) -> tuple[list[Score], dict[str, Any]]:
+def score_eval_set(
+    eval_set: EvaluationSet, collected: dict[str, Tensor], stage: str
+) -> tuple[list[Score], dict[str, Any]]:
     """Scores and per-example predictions of one (task, language).
 
     When only part of the set was evaluated (`limit_val_batches`, `limit_test_batches`), the score

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from lightning_xfer.families.family import (
     FeatureSettings,
     TaskFamily,
+    TaskView,
     batch_is_labelled,
     collate_inputs,
     column,
@@ -23,8 +24,6 @@ from lightning_xfer.submission.formats import LabelLines, SubmissionFormat
 
 if TYPE_CHECKING:
     import datasets
-
-    from lightning_xfer.tasks.task import Task
 
 
 class Classification(TaskFamily):
@@ -70,7 +69,7 @@ class Classification(TaskFamily):
             for index, label in zip(collected["feature_index"], collected["prediction"], strict=True)
         }
 
-    def references(self, task: Task, examples: datasets.Dataset) -> dict[str, str]:
+    def references(self, task: TaskView, examples: datasets.Dataset) -> dict[str, str]:
         if "label" not in examples.column_names:
             return {}
         labels = zip(column(examples, "id"), column(examples, "label"), strict=True)

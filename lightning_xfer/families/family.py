@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import datasets
 import torch
@@ -24,8 +24,16 @@ from lightning_xfer.heads.output import Head, HeadOutput
 from lightning_xfer.heads.pooling import Pooling
 from lightning_xfer.submission.formats import SubmissionFormat
 
-if TYPE_CHECKING:
-    from lightning_xfer.tasks.task import Task
+
+class TaskView(Protocol):
+    """What a family reads of the catalogue's `lightning_xfer.tasks.task.Task`: families sit below
+    the catalogue, which imports them, so they name what they use instead of importing it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def labels(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,7 @@ class FeatureSettings:
 class TaskFamily:
     """Base class of the task families; subclasses override what differs."""
 
-    def build_head(self, task: Task, encoder: nn.Module, dropout: float, layer: int, pooling: Pooling) -> Head:
+    def build_head(self, task: TaskView, encoder: nn.Module, dropout: float, layer: int, pooling: Pooling) -> Head:
         """The task's head on `encoder`, reading hidden layer `layer`; `pooling` is how heads that read
         one vector per sequence get it (the encoder spec's choice)."""
         raise NotImplementedError
@@ -70,7 +78,7 @@ class TaskFamily:
     def featurize(
         self,
         examples: datasets.Dataset,
-        task: Task,
+        task: TaskView,
         tokenizer: PreTrainedTokenizerBase,
         settings: FeatureSettings,
         training: bool,
@@ -100,7 +108,7 @@ class TaskFamily:
 
     def decode(
         self,
-        task: Task,
+        task: TaskView,
         examples: datasets.Dataset,
         features: datasets.Dataset,
         collected: dict[str, Tensor],
@@ -109,7 +117,7 @@ class TaskFamily:
         """One prediction per example id, as the benchmark's submission format holds it."""
         raise NotImplementedError
 
-    def references(self, task: Task, examples: datasets.Dataset) -> dict[str, Any]:
+    def references(self, task: TaskView, examples: datasets.Dataset) -> dict[str, Any]:
         """The gold answer per labelled example id, as the official scorer reads it.
 
         Examples without a label (a test file whose labels are not public) are left out: they are
