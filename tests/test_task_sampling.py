@@ -46,6 +46,29 @@ def test_probabilities_worked_by_hand():
 
 
 @pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"strategy": "mixed"}, "data.task_sampling"),
+        ({"strategy": "temperature", "temperature": 0.0}, "data.sampling_temperature"),
+        ({"size_cap": 0}, "data.sampling_size_cap"),
+        ({"sizes": {"a": 10, "b": 0}}, "task b has no training features"),
+    ],
+)
+def test_sampling_settings_that_cannot_work_are_user_errors(arguments, message):
+    sizes = arguments.pop("sizes", {"a": 10, "b": 5})
+    with pytest.raises(UserError, match=message):
+        task_probabilities(sizes, **arguments)
+
+
+def test_results_rows_can_name_the_sampling():
+    two = [TaskConfig(name="synthetic-topic"), TaskConfig(name="synthetic-mlm")]
+    assert XferDataModule(two[:1]).sampling_description() is None  # one task: nothing is sampled
+    assert XferDataModule(two).sampling_description() == "proportional"
+    temperature = XferDataModule(two, task_sampling="temperature", sampling_size_cap=500, sampling_seed=3)
+    assert temperature.sampling_description() == "temperature T=2.0 cap=500 seed=3"
+
+
+@pytest.mark.parametrize(
     ("strategy", "expected"),
     [
         ({"strategy": "proportional"}, {"big": 9 / 13, "medium": 3 / 13, "small": 1 / 13}),

@@ -176,7 +176,7 @@ class XferDataModule(pl.LightningDataModule):
         log.info("%s %s %s: %d examples, %d features", task.name, split, language, len(examples), len(features))
         return examples, features
 
-    def train_dataloader(self) -> CombinedLoader | TaskSampledLoader:
+    def train_dataloader(self) -> CombinedLoader:
         """Batches `{task: batch}`: one task's shuffled batches, or a task drawn per step."""
         if len(self.train_sets) == 1:
             # Lightning shards this loader itself under data parallelism (`DistributedSampler`).
@@ -189,12 +189,13 @@ class XferDataModule(pl.LightningDataModule):
                 collate_fn=self._train_collate(name),
             )
             return CombinedLoader({name: loader}, mode="max_size_cycle")
-        return TaskSampledLoader(
+        sampled = TaskSampledLoader(
             self.train_sets,
             self.task_sampler(),
             {name: self._train_collate(name) for name in self.train_sets},
             self.num_workers,
         )
+        return CombinedLoader(sampled, mode="max_size_cycle")  # yields the `{task: batch}` dicts as they are
 
     def task_sampler(self) -> TaskSampler:
         """The step-by-step task draws for this rank, seeded alike on every rank."""
@@ -212,6 +213,20 @@ class XferDataModule(pl.LightningDataModule):
             rank, world_size = torch.distributed.get_rank(), torch.distributed.get_world_size()
         log.info("training tasks drawn %s: %s", self.task_sampling, _percentages(probabilities))
         return TaskSampler(sizes, probabilities, self.batch_size, seed, rank, world_size)
+
+    def sampling_description(self) -> str | None:
+        """How the run mixes its training tasks, for results rows (`temperature T=2.0 cap=50000`);
+        None when one task trains. The seed shows only when it is not the run's own."""
+        if sum(r.task.needs_training for r in self.run_tasks) < 2:
+            return None
+        parts = [self.task_sampling]
+        if self.task_sampling == "temperature":
+            parts.append(f"T={self.sampling_temperature}")
+        if self.task_sampling != "uniform" and self.sampling_size_cap is not None:
+            parts.append(f"cap={self.sampling_size_cap}")
+        if self.sampling_seed is not None:
+            parts.append(f"seed={self.sampling_seed}")
+        return " ".join(parts)
 
     def _train_collate(self, name: str):
         return partial(self._task(name).family.collate, tokenizer=self.tokenizer, training=True)
