@@ -4,7 +4,9 @@ Reads `<task>/test-<lang>.<ext>` from a predictions folder and a labels folder, 
 and language present with the same metric functions the training loop logs, and reports
 `{"overall": {group or "all_task": score}, "detailed": {task: {metric: {lang: score},
 "avg_<metric>": score, "avg_metric": score}}}` with the benchmark's key names and values x100.
-QA tasks' `avg_metric` is (EM + F1) / 2; other tasks use F1 where they have it, else accuracy,
+The groups are XTREME's (classification, tagging, qa, retrieval, in that order), filled from the
+catalogue: a task goes to its family's group in every benchmark its `benchmarks` names (XCOPA, a
+multiple-choice task, is XTREME-R classification). QA tasks' `avg_metric` is (EM + F1) / 2; other tasks use F1 where they have it, else accuracy,
 else map@20. Nothing is ever scored as a silent zero: a missing file, a line-count mismatch, an
 unknown folder or a malformed file is listed under `problems` (and the exit code is 2), and a task
 with a problem is left out of the group and overall averages.
@@ -165,7 +167,7 @@ def format_report(report: Report) -> str:
     ]
     lines = [format_table(scores)] if scores else []
     if report.detailed:
-        averages = "  ".join(f"{task} {scores['avg_metric']:.2f}" for task, scores in report.detailed.items())
+        averages = "  ".join(f"{task} {values['avg_metric']:.2f}" for task, values in report.detailed.items())
         lines.append(f"\navg_metric  {averages}")
     if report.overall:
         lines.append("overall  " + "  ".join(f"{k} {v:.2f}" for k, v in report.overall.items()))

@@ -140,6 +140,25 @@ def test_score_groups_come_from_the_catalogue_with_the_official_names():
     assert benchmark_groups("xtreme")["qa"] == ("xquad", "mlqa", "tydiqa")
 
 
+def test_xtreme_r_retrieval_group_of_three_tasks(tmp_path):
+    labels, predictions = tmp_path / "labels", tmp_path / "predictions"
+    write_files(labels, {
+        "tatoeba/test-de.tsv": "0\n1\n2\n3\n",
+        "mewslix/test-de.json": json.dumps({"m1": ["Q1"], "m2": ["Q2"]}),
+        "lareqa/test-de.json": json.dumps({"q1": ["a", "b"]}),
+    })  # fmt: skip
+    write_files(predictions, {
+        "tatoeba/test-de.tsv": "0\n1\n0\n0\n",  # 2 of 4
+        "mewslix/test-de.json": json.dumps({"m1": ["Q1"], "m2": ["Q9"]}),  # reciprocal ranks 1 and 0
+        "lareqa/test-de.json": json.dumps({"q1": ["b", "a"]}),  # both relevant first: AP 1
+    })  # fmt: skip
+    report = score_submission(predictions, labels, "xtreme-r")
+    assert report.problems == []
+    metrics = {task: scores["avg_metric"] for task, scores in report.detailed.items()}
+    assert metrics == {"tatoeba": 50.0, "mewslix": 50.0, "lareqa": 100.0}
+    assert report.overall == {"retrieval": 66.66666666666667}  # (50 + 50 + 100) / 3
+
+
 def test_problems_are_reported_never_scored_as_zero(submission, tmp_path, capsys):
     predictions = tmp_path / "predictions"
     for task in ("panx", "xnli", "xquad"):
