@@ -15,7 +15,7 @@ from pytorch_lightning.strategies import DDPStrategy
 from torch.utils.data import DataLoader
 
 from lightning_xfer.data.datamodule import XferDataModule, _check_unused_heads_allowed
-from lightning_xfer.data.task_sampling import TaskSampler, task_probabilities
+from lightning_xfer.data.task_sampling import TaskSampledLoader, TaskSampler, task_probabilities
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.errors import UserError
 from lightning_xfer.tasks.config import TaskConfig
@@ -145,6 +145,28 @@ def test_two_ranks_shards_of_a_pass_cover_the_task(size):
     assert len(zero) == len(one) == math.ceil(size / 2)
     assert set(zero) | set(one) == set(range(size))
     assert len(set(zero) & set(one)) == 2 * math.ceil(size / 2) - size
+
+
+def test_a_resumed_loader_goes_on_where_the_checkpoint_left_off():
+    features = {"a": [{"row": i} for i in range(30)], "b": [{"row": i} for i in range(12)]}
+    collates = {task: (lambda rows, task=task: [(task, r["row"]) for r in rows]) for task in features}
+
+    def loader() -> TaskSampledLoader:
+        return TaskSampledLoader(features, sampler({"a": 30, "b": 12}, batch_size=4, seed=5), collates)
+
+    original = loader()
+    original.sampler.set_epoch(2)
+    whole, partial = list(original), iter(original)
+    trained = [next(partial) for _ in range(4)]
+    state = original.state_dict()
+    assert state == {"epoch": 2, "batches": 4}
+    resumed = loader()
+    resumed.load_state_dict(state)
+    resumed.sampler.set_epoch(2)  # Lightning loads the state, then sets the epoch, then iterates
+    assert trained + list(resumed) == whole
+    assert resumed.state_dict() == {"epoch": 2, "batches": len(whole)}
+    resumed.sampler.set_epoch(3)
+    assert len(list(resumed)) == len(whole)  # the next epoch is whole again
 
 
 def test_one_task_trains_on_the_batches_of_a_plain_shuffled_dataloader():

@@ -79,6 +79,7 @@ class TaskSampler:
         self.rank = rank
         self.world_size = world_size
         self.epoch = 0
+        self.start = 0  # batches of the epoch to pass over: those a resumed run already trained on
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -110,10 +111,12 @@ class TaskSampler:
                 yield shard[start : start + self.batch_size].tolist()
 
     def __iter__(self) -> Iterator[list[tuple[str, int]]]:
-        epoch = self.epoch
+        epoch, start = self.epoch, self.start
         streams = {task: self._task_batches(i, epoch) for i, task in enumerate(self.tasks)}
-        for task in self.task_order(epoch):
-            yield [(task, row) for row in next(streams[task])]
+        for step, task in enumerate(self.task_order(epoch)):
+            rows = next(streams[task])
+            if step >= start:
+                yield [(task, row) for row in rows]
 
 
 class MultiTaskFeatures(Dataset):
@@ -151,7 +154,9 @@ class TaskSampledLoader:
     """One epoch of task-sampled training batches, each `{task: batch}` for the drawn task.
 
     Not a `DataLoader`, so Lightning does not swap in a `DistributedSampler` of its own: the
-    `TaskSampler` already shards by rank. Lightning still finds `sampler.set_epoch`.
+    `TaskSampler` already shards by rank. Lightning still finds `sampler.set_epoch`, and saves
+    `state_dict` in checkpoints, so a run resumed mid-epoch goes on with the batches it had not
+    trained on yet instead of starting the epoch over.
     """
 
     def __init__(
@@ -162,6 +167,8 @@ class TaskSampledLoader:
         num_workers: int = 0,
     ):
         self.sampler = sampler
+        self.yielded = 0  # batches of the current epoch handed out, those a resumed run skipped included
+        self.resume: dict[str, int] | None = None
         self.loader = DataLoader(
             MultiTaskFeatures(features),
             batch_sampler=sampler,
@@ -174,5 +181,16 @@ class TaskSampledLoader:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         # A generator, so the epoch is read at the first batch: Lightning creates the iterator
-        # before it calls `set_epoch`.
-        yield from self.loader
+        # (and loads the state) before it calls `set_epoch`.
+        resume, self.resume = self.resume, None
+        resuming = resume is not None and resume["epoch"] == self.sampler.epoch
+        self.sampler.start = self.yielded = resume["batches"] if resuming else 0
+        for batch in self.loader:
+            self.yielded += 1
+            yield batch
+
+    def state_dict(self) -> dict[str, int]:
+        return {"epoch": self.sampler.epoch, "batches": self.yielded}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.resume = dict(state)
