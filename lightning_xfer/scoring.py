@@ -6,10 +6,11 @@ and language present with the same metric functions the training loop logs, and 
 "avg_<metric>": score, "avg_metric": score}}}` with the benchmark's key names and values x100.
 The groups are XTREME's (classification, tagging, qa, retrieval, in that order), filled from the
 catalogue: a task goes to its family's group in every benchmark its `benchmarks` names (XCOPA, a
-multiple-choice task, is XTREME-R classification). QA tasks' `avg_metric` is (EM + F1) / 2; other tasks use F1 where they have it, else accuracy,
-else map@20. Nothing is ever scored as a silent zero: a missing file, a line-count mismatch, an
-unknown folder or a malformed file is listed under `problems` (and the exit code is 2), and a task
-with a problem is left out of the group and overall averages.
+multiple-choice task, is XTREME-R classification). QA tasks' `avg_metric` is (EM + F1) / 2; other
+tasks use F1 where they have it, else accuracy, else map@20. Nothing is ever scored as a silent
+zero: a missing file, a line-count mismatch, an unknown folder or a malformed file is listed under
+`problems` (and the exit code is 2), and a task with a problem is left out of the group and
+overall averages.
 """
 
 from __future__ import annotations
