@@ -104,6 +104,17 @@ def test_draws_repeat_with_the_seed_and_differ_with_another_seed_or_epoch():
     assert list(first) == epoch_zero  # an epoch depends on the seed and its number only
 
 
+def test_the_runs_seed_seeds_the_draws_unless_sampling_seed_is_set():
+    two = [TaskConfig(name="synthetic-topic"), TaskConfig(name="synthetic-mlm")]
+    data, pinned = XferDataModule(two), XferDataModule(two, sampling_seed=4)
+    data.train_sets = pinned.train_sets = {"synthetic-topic": range(50), "synthetic-mlm": range(20)}
+    expected = sampler({"synthetic-topic": 50, "synthetic-mlm": 20}, batch_size=32, seed=11).task_order()
+    with torch.random.fork_rng():
+        torch.manual_seed(11)  # what `seed_everything: 11` does
+        assert data.task_sampler().seed == 11 and data.task_sampler().task_order() == expected
+        assert pinned.task_sampler().seed == 4
+
+
 def test_each_batch_is_one_task_and_a_task_drawn_past_its_data_starts_a_new_pass():
     batches = list(sampler({"a": 10, "b": 3}, batch_size=2, seed=0, strategy="uniform"))
     assert len(batches) == 5 + 2  # ceil(10/2) + ceil(3/2)
