@@ -71,18 +71,10 @@ def test_qa_training_positions_map_back_to_the_answer_text(tokenizer, language):
     assert misaligned <= 0.02 * inside
 
 
-def test_qa_decoding_with_gold_logits_scores_100(tokenizer):
-    settings = qa_settings(max_length=128, doc_stride=48)
-    examples = [  # answers the decoder can return: at most max_answer_length tokens
-        e
-        for e in read_squad_json(shared("xquad", "xquad.de.json"))[:250]
-        if len(tokenizer(e["answers"]["text"][0], add_special_tokens=False)["input_ids"]) <= settings.max_answer_length
-    ]
-    assert len(examples) > 200
-    task, dataset, features = featurize("xquad", examples, tokenizer, settings, training=False)
-    assert len(features) > 1.5 * len(examples)  # really windowed
+def gold_answer_logits(examples):
+    """Logits with all mass on each window's tokens of the first gold answer (when it is inside)."""
 
-    def gold(row, width):
+    def logits_for(row, width):
         example = examples[row["example_index"]]
         start_char = example["answers"]["answer_start"][0]
         end_char = start_char + len(example["answers"]["text"][0])
@@ -94,7 +86,21 @@ def test_qa_decoding_with_gold_logits_scores_100(tokenizer):
             logits[starts[0], 0] = logits[ends[-1], 1] = 10.0
         return logits
 
-    predictions = oracle_decode(task, dataset, features, tokenizer, settings, gold)
+    return logits_for
+
+
+def test_qa_decoding_with_gold_logits_scores_100(tokenizer):
+    settings = qa_settings(max_length=128, doc_stride=48)
+    examples = [  # answers the decoder can return: at most max_answer_length tokens
+        e
+        for e in read_squad_json(shared("xquad", "xquad.de.json"))[:250]
+        if len(tokenizer(e["answers"]["text"][0], add_special_tokens=False)["input_ids"]) <= settings.max_answer_length
+    ]
+    assert len(examples) > 200
+    task, dataset, features = featurize("xquad", examples, tokenizer, settings, training=False)
+    assert len(features) > 1.5 * len(examples)  # really windowed
+
+    predictions = oracle_decode(task, dataset, features, tokenizer, settings, gold_answer_logits(examples))
     references = task.family.references(task, dataset)
     # Exact up to sub-word granularity: a gold answer that ends inside a sub-word ("1960" in
     # "1960er") cannot be cut out of it by any span model with this tokenizer.
@@ -207,6 +213,22 @@ def test_xtreme_decoding_reads_answers_only_from_max_context_windows(tiny_tokeni
     assert oracle_decode(task, dataset, features, tiny_tokenizer, settings, logits_for) == {"q": "near"}
     without_filter = features.remove_columns("max_context")
     assert oracle_decode(task, dataset, without_filter, tiny_tokenizer, settings, logits_for) == {"q": "fog"}
+
+
+def test_xtreme_windows_with_gold_logits_score_100_on_real_xquad(tiny_tokenizer):
+    # XTREME's own settings: 384 tokens, a window every 128; every answer is read from the window
+    # where its first token has the most context.
+    settings = FeatureSettings(max_length=384, doc_stride=128, qa_windows="xtreme")
+    examples = [  # answers the decoder can return: at most max_answer_length tokens
+        e
+        for e in read_squad_json(shared("xquad", "xquad.de.json"))[:120]
+        if len(tiny_tokenizer(e["answers"]["text"][0], add_special_tokens=False)["input_ids"]) <= 30
+    ]
+    assert len(examples) > 100
+    task, dataset, features = featurize("xquad", examples, tiny_tokenizer, settings, training=False)
+    assert len(features) > 2 * len(examples)  # the tiny vocabulary makes long inputs: many windows
+    predictions = oracle_decode(task, dataset, features, tiny_tokenizer, settings, gold_answer_logits(examples))
+    assert task.metric(predictions, task.family.references(task, dataset), "de")["exact_match"] == 100.0
 
 
 def test_collect_keeps_the_settings_n_best():

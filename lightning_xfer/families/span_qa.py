@@ -151,7 +151,7 @@ def _xtreme_windows(tokenizer, questions: list[str], contexts: list[str], settin
     with whether this window is its max-context one."""
     layout = _PairLayout.of(tokenizer)
     question_ids = tokenizer(questions, add_special_tokens=False)["input_ids"]
-    context = tokenizer(contexts, add_special_tokens=False, return_offsets_mapping=True)
+    context = tokenizer(contexts, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     out: dict[str, list] = {"input_ids": [], "offsets": [], "max_context": [], "sample": []}
     if layout.types is not None:
         out["token_type_ids"] = []
