@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 import datasets
 import pytorch_lightning as pl
@@ -256,7 +255,7 @@ class XferDataModule(pl.LightningDataModule):
         return self._eval_loaders("test")
 
 
-def _check_unused_heads_allowed(trainer: Any) -> None:
+def _check_unused_heads_allowed(trainer: pl.Trainer | None) -> None:
     """A step trains one task's head, so plain DDP, which expects every parameter to get a
     gradient at every step, would fail at the second step with a long error about reduction."""
     strategy = trainer.strategy if trainer is not None else None
