@@ -75,6 +75,13 @@ def sequence_command(argv: list[str]) -> None:
     run(argv)
 
 
+def study_command(argv: list[str]) -> None:
+    """The study grid: show, run, status, results (lightning_xfer.study)."""
+    from lightning_xfer.study.command import study_command as run
+
+    run(argv)
+
+
 def score_command(argv: list[str]) -> None:
     """Score a submission folder against labels with the official metrics (lightning_xfer.scoring)."""
     from lightning_xfer.scoring import score_command as run
@@ -87,4 +94,5 @@ COMMANDS: dict[str, Callable[[list[str]], None]] = {
     "tasks": tasks_command,
     "encoders": encoders_command,
     "sequence": sequence_command,
+    "study": study_command,
 }

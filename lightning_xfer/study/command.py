@@ -1,0 +1,97 @@
+"""`python -m lightning_xfer study {show,run,status,results} FILE`."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from lightning_xfer.errors import UserError
+from lightning_xfer.study.graph import Run, expand
+from lightning_xfer.study.records import status_of
+from lightning_xfer.study.spec import load_study
+from lightning_xfer.study.table import pivot, results_table, write_table
+
+
+def study_command(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="lightning_xfer study", description="The three-phase study grid.")
+    sub = parser.add_subparsers(dest="action", required=True)
+    parsers = {
+        "show": sub.add_parser("show", help="print every run with its exact commands"),
+        "run": sub.add_parser("run", help="run what is left of the study (skips complete runs, resumes others)"),
+        "status": sub.add_parser("status", help="done / running / failed / pending per run"),
+        "results": sub.add_parser("results", help="collect one results table and print the pivot"),
+    }
+    for action in parsers.values():
+        action.add_argument("file", type=Path, help="the study file (configs/studies/*.yaml)")
+        action.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a variable")
+        action.add_argument("--only", action="append", default=[], metavar="TEXT",
+                            help="only the runs whose id contains TEXT (repeatable)")  # fmt: skip
+    run_parser = parsers["run"]
+    run_parser.add_argument("--parallel", type=int, default=1, help="independent runs side by side")
+    run_parser.add_argument("--retry-failed", action="store_true", help="run failed runs again")
+    run_parser.add_argument("--executor", choices=["local", "slurm", "local-submitit"], default="local")
+    in_process = "run the commands in this process, one at a time (saves start-up time on small runs)"
+    run_parser.add_argument("--in-process", action="store_true", help=in_process)
+    parsers["results"].add_argument("--format", choices=["csv", "parquet", "jsonl"], default="csv")
+    parsers["results"].add_argument("--output", type=Path, help="default: <out>/results.<format>")
+    args = parser.parse_args(argv)
+
+    bad = [item for item in args.set if "=" not in item]
+    if bad:
+        raise UserError(f"--set expects NAME=VALUE, got {bad[0]!r}")
+    spec = load_study(args.file, dict(item.split("=", 1) for item in args.set))
+    runs = expand(spec)
+    if args.only:
+        runs = [r for r in runs if any(text in r.id for text in args.only)]
+        if not runs:
+            raise UserError(f"{args.file}: no run id contains {args.only}")
+    if args.action == "show":
+        show(runs)
+    elif args.action == "status":
+        print_status(runs)
+    elif args.action == "run":
+        started = time.time()
+        project = Path.cwd()
+        if args.executor == "local":
+            from lightning_xfer.study.local import run_local
+
+            outcome = run_local(runs, project, args.parallel, args.retry_failed, args.in_process)
+            print_status(runs)
+            print(f"wall time {time.time() - started:.0f} s")
+            if any(state != "done" for state in outcome.values()):
+                raise UserError("some runs did not complete (see `study status`); run `study run` again to resume")
+        else:
+            from lightning_xfer.study.slurm import run_submitit
+
+            cluster = "slurm" if args.executor == "slurm" else "local"
+            jobs = run_submitit(spec, runs, project, cluster)
+            print(f"submitted {len(jobs)} jobs: {', '.join(jobs)}" if jobs else "nothing left to run")
+    else:
+        table = results_table(spec.study, runs)
+        output = args.output or Path(spec.out) / f"results.{args.format}"
+        write_table(table, output)
+        print(f"{len(table)} rows from {table['run'].nunique()} complete runs of {len(runs)} -> {output}")
+        summary = pivot(table)
+        if not summary.empty:
+            print("\ntest: language average of each target's primary metric (mean over seeds)")
+            print(summary.to_string())
+
+
+def show(runs: list[Run]) -> None:
+    for run in runs:
+        after = f" (after {', '.join(run.depends_on)})" if run.depends_on else ""
+        print(f"== {run.id} [{run.config_hash}]{after}")
+        for line in run.shell():
+            print(f"   {line}")
+
+
+def print_status(runs: list[Run]) -> None:
+    counts: dict[str, int] = {}
+    width = max(len(r.id) for r in runs)
+    for run in runs:
+        status = status_of(run)
+        counts[status.state] = counts.get(status.state, 0) + 1
+        wall = f"{status.wall_s:8.0f} s" if status.wall_s is not None else " " * 10
+        print(f"{run.id:<{width}}  {status.state:<11} {wall}  {status.detail}")
+    print("  ".join(f"{state}: {n}" for state, n in sorted(counts.items())))

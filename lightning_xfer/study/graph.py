@@ -1,0 +1,244 @@
+"""Expand a study into its dependency graph of runs, each a plain LightningCLI command line.
+
+For every encoder and seed:
+- each intermediate condition other than `none` is one `intermediate` run (`fit`), trained once;
+  it exports its encoder to `<run>/encoder`;
+- each target task that trains is one `target` run (`fit`, then `test` of its last checkpoint),
+  starting from that exported encoder (or from the pretrained one for `none`), with fresh heads;
+- each target task that needs no training (Tatoeba, BUCC) is one `zero-shot` run (`test` only),
+  evaluated straight after the intermediate phase, as Phang et al. (2020) do.
+
+A run's id is readable and deterministic (`target.e5-small.squad+sst2.panx.s0`); its directory is
+`<out>/<id>`, never "the newest run under a root"; its `config_hash` covers its command lines and
+the contents of every config file they read, so a changed study is noticed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from lightning_xfer.errors import UserError
+from lightning_xfer.study.spec import NONE, EncoderEntry, StudySpec, substitute
+
+
+@dataclass(frozen=True)
+class Run:
+    """One node of the study graph."""
+
+    id: str
+    phase: str
+    """`intermediate`, `target` or `zero-shot` (the `phase` column of the results table)."""
+    encoder: str
+    intermediate: str
+    """The condition's name (`none` for the baseline)."""
+    target: str
+    """The target task, or `none` for an intermediate run."""
+    seed: int
+    directory: Path
+    commands: tuple[tuple[str, ...], ...]
+    """LightningCLI argument lists (`fit ...`, `test ...`), run in order in the project root."""
+    depends_on: tuple[str, ...]
+    config_hash: str
+
+    def shell(self) -> list[str]:
+        """Each command as a line a user can paste."""
+        return [" ".join(["python -m lightning_xfer", *(_quote(a) for a in command)]) for command in self.commands]
+
+    @property
+    def last_checkpoint(self) -> Path:
+        return self.directory / "checkpoints" / "last.ckpt"
+
+
+def _quote(argument: str) -> str:
+    return f"'{argument}'" if any(c in argument for c in ' []{}"*?$') else argument
+
+
+class _Configs:
+    """Config files with the study's `${variables}` filled in, written once under `<out>/configs/`."""
+
+    def __init__(self, spec: StudySpec, problems: list[str]):
+        self.spec, self.problems = spec, problems
+        self.directory = Path(spec.out) / "configs"
+        self.rendered: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        if path not in self.rendered:
+            self.rendered[path] = self._render(path)
+        return self.rendered[path]
+
+    def _render(self, path: str) -> str:
+        source = Path(path)
+        if not source.is_file():
+            self.problems.append(f"config file {path} does not exist")
+            return path
+        text = source.read_text()
+        filled = substitute(text, self.spec.variables, path, self.problems)
+        if filled == text:
+            return path
+        digest = hashlib.sha256(filled.encode()).hexdigest()[:10]
+        target = self.directory / f"{source.stem}-{digest}.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            target.write_text(f"# {path} with the study's variables filled in\n{filled}")
+        return str(target)
+
+    def tasks_of(self, path: str) -> list[dict]:
+        """The `data.tasks` a config file declares."""
+        try:
+            document = yaml.safe_load(Path(self(path)).read_text()) or {}
+        except (OSError, yaml.YAMLError) as error:
+            self.problems.append(f"{path}: cannot read ({error})")
+            return []
+        tasks = (document.get("data") or {}).get("tasks") or []
+        if not tasks:
+            self.problems.append(f"{path}: declares no `data.tasks`")
+        return tasks
+
+
+def expand(spec: StudySpec) -> list[Run]:
+    """Every run of the study in dependency order; every problem of the study is raised at once."""
+    from lightning_xfer.tasks import catalogue, groups
+
+    problems: list[str] = []
+    configs = _Configs(spec, problems)
+    known_tasks, known_groups = catalogue(), groups()
+
+    def check_task(name: str, where: str) -> None:
+        if name not in known_tasks and name not in known_groups:
+            problems.append(f"{where}: unknown task {name!r} (python -m lightning_xfer tasks lists them)")
+
+    conditions: dict[str, list[str]] = {}
+    for condition in spec.intermediate:
+        if condition == NONE:
+            continue
+        members = []
+        for name in condition.split("+"):
+            check_task(name, f"intermediate condition {condition!r}")
+            config = spec.tasks.get(name) or f"configs/tasks/{name}.yaml"
+            if name not in spec.tasks and not Path(config).is_file():
+                problems.append(f"intermediate condition {condition!r}: no config for {name!r} (add it under `tasks:`)")
+            members.append(config)
+        conditions[condition] = members
+    targets: dict[str, tuple[str, bool]] = {}
+    for target, config in spec.targets.items():
+        check_task(target, "targets")
+        declared = [t.get("name") for t in configs.tasks_of(config)]
+        if declared and declared[0] != target:
+            problems.append(f"targets: {target!r} names {config}, whose data.tasks is {declared}")
+        task = known_tasks.get(target)
+        targets[target] = (config, bool(task is None or task.needs_training))
+    for encoder in spec.encoders:
+        for config in encoder.configs:
+            configs(config)
+        _check_encoder(encoder, problems)
+    for config in spec.base:
+        configs(config)
+    if problems:
+        raise UserError("the study has problems:\n  " + "\n  ".join(dict.fromkeys(problems)))
+
+    runs: list[Run] = []
+    for encoder in spec.encoders:
+        for seed in spec.seeds:
+            exported: dict[str, str] = {}
+            for condition, members in conditions.items():
+                run = _intermediate_run(spec, configs, encoder, condition, members, seed)
+                runs.append(run)
+                exported[condition] = str(run.directory / "encoder")
+            for condition in spec.intermediate:
+                start = exported.get(condition)
+                for target, (config, trains) in targets.items():
+                    runs.append(_target_run(spec, configs, encoder, condition, start, target, config, trains, seed))
+    if problems:
+        raise UserError("the study has problems:\n  " + "\n  ".join(dict.fromkeys(problems)))
+    return runs
+
+
+def _check_encoder(encoder: EncoderEntry, problems: list[str]) -> None:
+    names = [a.split("=", 1)[1] for a in encoder.args if a.startswith("--model.encoder.name=")]
+    for config in encoder.configs:
+        if Path(config).is_file():
+            document = yaml.safe_load(Path(config).read_text()) or {}
+            names.append(((document.get("model") or {}).get("encoder") or {}).get("name", ""))
+    if not any(names):
+        problems.append(f"encoder {encoder.name!r}: neither its configs nor its args name `model.encoder.name`")
+    for name in filter(None, names[-1:]):
+        if name.startswith((".", "/", "~")) and not Path(name).expanduser().exists():
+            problems.append(f"encoder {encoder.name!r}: the directory {name} does not exist")
+
+
+def _common(spec: StudySpec, run_id: str, phase: str, directory: Path, seed: int, encoder: EncoderEntry) -> list[str]:
+    args = [*spec.args, *encoder.args, f"--seed_everything={seed}", f"--trainer.default_root_dir={directory}",
+            f"--results.path={directory / 'results.jsonl'}", f"--results.phase={phase}",
+            f"--results.run_name={run_id}"]  # fmt: skip
+    if spec.wandb_project:
+        logger = "--trainer.logger.init_args."
+        args += ["--trainer.logger=pytorch_lightning.loggers.WandbLogger", f"{logger}project={spec.wandb_project}",
+                 f"{logger}save_dir={directory}", f"{logger}name={run_id}", f"{logger}group={spec.study}",
+                 f"{logger}job_type={phase}"]  # fmt: skip
+    return args
+
+
+def _fit_args(spec: StudySpec, directory: Path, phase: str) -> list[str]:
+    callback = "--trainer.callbacks."
+    args = [
+        "--trainer.callbacks+=pytorch_lightning.callbacks.ModelCheckpoint",
+        f"{callback}dirpath={directory / 'checkpoints'}",
+        f"{callback}save_last=true",
+        f"{callback}save_top_k=0",
+        f"{callback}every_n_train_steps={spec.checkpoint_every}",
+    ]
+    if phase in spec.steps:
+        args += [f"--trainer.max_steps={spec.steps[phase]}", "--trainer.max_epochs=-1"]
+    return args
+
+
+def _config_args(configs: _Configs, paths: list[str]) -> list[str]:
+    return [part for path in paths for part in ("--config", configs(path))]
+
+
+def _hash(commands: list[list[str]]) -> str:
+    """Command lines with every config file's contents in place of its path."""
+    material = []
+    for command in commands:
+        for position, argument in enumerate(command):
+            after_config = position > 0 and command[position - 1] == "--config"
+            material.append(Path(argument).read_text() if after_config and Path(argument).is_file() else argument)
+    return hashlib.sha256(json.dumps(material).encode()).hexdigest()[:16]
+
+
+def _intermediate_run(spec, configs, encoder, condition, members, seed) -> Run:
+    run_id = f"intermediate.{encoder.name}.{condition}.s{seed}"
+    directory = Path(spec.out) / run_id
+    args = [*_config_args(configs, [*spec.base, *encoder.configs, members[0]])]
+    if len(members) > 1:
+        tasks = [task for member in members for task in configs.tasks_of(member)]
+        args += [f"--data.tasks={json.dumps(tasks)}", *spec.multitask_args]
+    args += _common(spec, run_id, "intermediate", directory, seed, encoder)
+    args += _fit_args(spec, directory, "intermediate")
+    args += [f"--export.dirpath={directory / 'encoder'}", "--export.weights=final"]
+    commands = [["fit", *args]]
+    return Run(run_id, "intermediate", encoder.name, condition, NONE, seed, directory,
+               tuple(tuple(c) for c in commands), (), _hash(commands))  # fmt: skip
+
+
+def _target_run(spec, configs, encoder, condition, start, target, config, trains, seed) -> Run:
+    phase = "target" if trains else "zero-shot"
+    run_id = f"{phase}.{encoder.name}.{condition}.{target}.s{seed}"
+    directory = Path(spec.out) / run_id
+    args = [*_config_args(configs, [*spec.base, *encoder.configs, config])]
+    args += _common(spec, run_id, phase, directory, seed, encoder)
+    if start is not None:
+        args.append(f"--model.encoder.name={start}")
+    if trains:
+        fit = ["fit", *args, *_fit_args(spec, directory, "target"), "--export.enabled=false"]
+        commands = [fit, ["test", *args, f"--ckpt_path={directory / 'checkpoints' / 'last.ckpt'}"]]
+    else:
+        commands = [["test", *args]]
+    depends = (f"intermediate.{encoder.name}.{condition}.s{seed}",) if start is not None else ()
+    return Run(run_id, phase, encoder.name, condition, target, seed, directory,
+               tuple(tuple(c) for c in commands), depends, _hash(commands))  # fmt: skip

@@ -1,0 +1,210 @@
+"""A study file: the three-phase grid of a research question, written in ~30 lines of YAML.
+
+    study: real-mini
+    out: runs/real-mini
+    variables: {data: ../shared/data, steps: 100}
+    encoders: [configs/encoders/multilingual-e5-small.yaml]
+    intermediate: [none, squad, sst2, squad+sst2]
+    tasks: {squad: configs/studies/real-mini/squad.yaml, sst2: configs/studies/real-mini/sst2.yaml}
+    targets: {panx: configs/studies/real-mini/panx.yaml, tatoeba: configs/studies/real-mini/tatoeba.yaml}
+    seeds: [0]
+    steps: {intermediate: ${steps}, target: ${steps}}
+
+`${name}` anywhere in the study file, and in the config files it names, is replaced from
+`variables` (and `--set name=value` on the command line). Every field is documented below; the
+file is read into these dataclasses and checked as a whole before anything trains.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lightning_xfer.errors import UserError
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+NONE = "none"
+"""The baseline condition: the target task trained straight from the pretrained encoder."""
+
+
+def substitute(text: str, variables: dict[str, Any], where: str, problems: list[str]) -> str:
+    """`text` with every `${name}` replaced; unknown names are added to `problems`."""
+
+    def value(match: re.Match) -> str:
+        if match.group(1) not in variables:
+            problems.append(f"{where}: ${{{match.group(1)}}} is not among the variables {sorted(variables)}")
+            return match.group(0)
+        return str(variables[match.group(1)])
+
+    return _VARIABLE.sub(value, text)
+
+
+@dataclass
+class EncoderEntry:
+    """One pretrained encoder of the study."""
+
+    name: str
+    """Short readable name used in run ids and the results table (`xlm-roberta-large`, `e5-small`)."""
+    configs: list[str] = field(default_factory=list)
+    """Config files composed first in every run of this encoder (`configs/encoders/<name>.yaml`, a
+    scale config, ...)."""
+    args: list[str] = field(default_factory=list)
+    """Extra command-line overrides for every run of this encoder (`--model.learning_rate=1e-5`)."""
+
+
+@dataclass
+class SlurmSettings:
+    """Where and how SLURM runs each job (`study run --executor slurm`); passed to submitit."""
+
+    partition: str | None = None
+    """SLURM partition."""
+    timeout_min: int = 24 * 60
+    """Wall-time limit of one job; a job that hits it is requeued and resumes from its checkpoint."""
+    nodes: int = 1
+    """Nodes per run (a multi-node DeepSpeed run is one job with several nodes)."""
+    gpus_per_node: int = 1
+    """GPUs per node; Lightning's `trainer.devices`/`num_nodes` should match (set them in a config)."""
+    cpus_per_task: int = 8
+    """CPU cores per task."""
+    mem_gb: int | None = None
+    """Memory per node in GiB (None: the partition's default)."""
+    additional: dict[str, Any] = field(default_factory=dict)
+    """Any other `sbatch` option, as submitit's `slurm_additional_parameters` (account, qos, ...)."""
+
+
+@dataclass
+class StudySpec:
+    """A study: encoders x intermediate conditions x targets x seeds."""
+
+    study: str
+    """The study's name: the `study` column of the results table and the W&B group."""
+    out: str = "runs/study"
+    """Directory of the study: one subdirectory per run, named by the run's id."""
+    encoders: list[EncoderEntry] = field(default_factory=list)
+    """Encoders: a config file (its stem is the name), a name (its `configs/encoders/<name>.yaml`,
+    or `--model.encoder.name`), or a mapping with `name`, `configs` and `args`."""
+    intermediate: list[str] = field(default_factory=lambda: [NONE])
+    """Intermediate conditions: `none`; a task; several trained together joined by `+`
+    (`squad+sst2`); a task group (`phang-all`); `mlm` (continued masked-LM); combinations (`squad+mlm`)."""
+    tasks: dict[str, str] = field(default_factory=dict)
+    """Intermediate task -> its config file; a task not listed uses `configs/tasks/<task>.yaml`."""
+    targets: dict[str, str] = field(default_factory=dict)
+    """Target task -> its config file (a list of names uses `configs/tasks/<name>.yaml`). Targets whose
+    task needs no training (Tatoeba, BUCC) are only evaluated, straight after the intermediate phase."""
+    seeds: list[int] = field(default_factory=lambda: [0])
+    """Seeds: every run of the grid is repeated per seed (the seed also picks training subsamples)."""
+    steps: dict[str, int] = field(default_factory=dict)
+    """Training steps per phase (`intermediate`, `target`); a phase not named keeps its configs' epochs."""
+    base: list[str] = field(default_factory=list)
+    """Config files composed into every run before the task's (a trainer config, a logger config)."""
+    args: list[str] = field(default_factory=list)
+    """Overrides for every run (`--trainer.accelerator=cpu`)."""
+    multitask_args: list[str] = field(default_factory=list)
+    """Overrides for intermediate runs that train several tasks together (task sampling choices)."""
+    checkpoint_every: int = 100
+    """Steps between the `last.ckpt` saves a killed or preempted run resumes from."""
+    variables: dict[str, Any] = field(default_factory=dict)
+    """Values for `${name}` in this file and in the config files it names."""
+    slurm: SlurmSettings = field(default_factory=SlurmSettings)
+    """SLURM settings for `--executor slurm`."""
+    wandb_project: str | None = None
+    """Log every run to this W&B project (group = study, job_type = phase, name = run id)."""
+    source: Path = field(default=Path("study.yaml"), repr=False)
+    """The study file itself (filled in when it is read)."""
+
+
+def load_study(path: Path, overrides: dict[str, str] | None = None) -> StudySpec:
+    """Read and check a study file; every problem is reported at once, before anything runs."""
+    path = Path(path)
+    try:
+        raw_text = path.read_text()
+        raw = yaml.safe_load(raw_text)
+    except (OSError, yaml.YAMLError) as error:
+        raise UserError(f"{path}: cannot read the study file ({error})") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: expected a mapping with `study:`, `encoders:`, `targets:`, ...")
+    problems: list[str] = []
+    variables = {**(raw.get("variables") or {}), **(overrides or {})}
+    document = yaml.safe_load(substitute(raw_text, variables, str(path), problems))
+    known = {f.name for f in fields(StudySpec)} - {"source"}
+    problems += [
+        f"{path}: unknown key `{key}`; known: {', '.join(sorted(known))}" for key in document if key not in known
+    ]
+    if "study" not in document:
+        problems.append(f"{path}: `study:` (the study's name) is missing")
+    spec = StudySpec(study=str(document.get("study", path.stem)), source=path)
+    spec.variables = variables
+    for key in ("out", "checkpoint_every", "wandb_project"):
+        if key in document:
+            setattr(spec, key, document[key])
+    for key in ("intermediate", "base", "args", "multitask_args"):
+        if key in document:
+            setattr(spec, key, [str(item) for item in _as_list(document[key], key, path, problems)])
+    spec.seeds = [
+        _as_int(s, "seeds", path, problems) for s in _as_list(document.get("seeds", [0]), "seeds", path, problems)
+    ]
+    spec.steps = {str(k): _as_int(v, f"steps.{k}", path, problems) for k, v in (document.get("steps") or {}).items()}
+    problems += [
+        f"{path}: steps.{k}: expected `intermediate` or `target`"
+        for k in spec.steps
+        if k not in ("intermediate", "target")
+    ]
+    spec.tasks = {str(k): str(v) for k, v in (document.get("tasks") or {}).items()}
+    spec.targets = _named_configs(document.get("targets"), "targets", path, problems)
+    spec.encoders = [
+        _encoder(e, path, problems) for e in _as_list(document.get("encoders"), "encoders", path, problems)
+    ]
+    if "slurm" in document:
+        slurm_fields = {f.name for f in fields(SlurmSettings)}
+        unknown = [k for k in document["slurm"] if k not in slurm_fields]
+        problems += [f"{path}: slurm.{k}: unknown; known: {', '.join(sorted(slurm_fields))}" for k in unknown]
+        spec.slurm = SlurmSettings(**{k: v for k, v in document["slurm"].items() if k in slurm_fields})
+    if not spec.encoders:
+        problems.append(f"{path}: `encoders:` names no encoder")
+    if not spec.targets:
+        problems.append(f"{path}: `targets:` names no target task")
+    if problems:
+        raise UserError("the study file has problems:\n  " + "\n  ".join(problems))
+    return spec
+
+
+def _as_list(value: Any, key: str, path: Path, problems: list[str]) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(f"{path}: `{key}:` expected a list, got {value!r}")
+        return []
+    return value
+
+
+def _as_int(value: Any, key: str, path: Path, problems: list[str]) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        problems.append(f"{path}: `{key}:` expected a whole number, got {value!r}")
+        return 0
+
+
+def _named_configs(value: Any, key: str, path: Path, problems: list[str]) -> dict[str, str]:
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    return {str(name): f"configs/tasks/{name}.yaml" for name in _as_list(value, key, path, problems)}
+
+
+def _encoder(value: Any, path: Path, problems: list[str]) -> EncoderEntry:
+    if isinstance(value, dict):
+        if "name" not in value:
+            problems.append(f"{path}: an entry of `encoders:` has no `name:`")
+        unknown = [k for k in value if k not in ("name", "configs", "args")]
+        problems += [f"{path}: encoders: unknown key `{k}` (name, configs, args)" for k in unknown]
+        return EncoderEntry(str(value.get("name", "?")), [str(c) for c in value.get("configs", [])],
+                            [str(a) for a in value.get("args", [])])  # fmt: skip
+    text = str(value)
+    if text.endswith((".yaml", ".yml")):
+        return EncoderEntry(Path(text).stem, [text])
+    preset = Path("configs/encoders") / f"{text}.yaml"
+    return EncoderEntry(text, [str(preset)] if preset.exists() else [], [f"--model.encoder.name={text}"])

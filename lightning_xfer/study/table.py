@@ -1,0 +1,88 @@
+"""One results table per study, the contract between the study, the report and what comes after.
+
+Columns: `study, run, encoder, intermediate, target, seed, phase, stage, task, language, metric,
+value, examples`, one row per score of every complete run (a run that did not complete keeps its
+rows on disk, but they are not in the table). `pivot` gives the papers' view: target x condition,
+the language average of the target's primary metric, and the gain over `none`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from lightning_xfer.errors import UserError
+from lightning_xfer.study.graph import Run
+from lightning_xfer.study.records import status_of
+from lightning_xfer.study.spec import NONE
+
+COLUMNS = ["study", "run", "encoder", "intermediate", "target", "seed", "phase", "stage", "task", "language",
+           "metric", "value", "examples"]  # fmt: skip
+
+
+def results_table(study: str, runs: list[Run]) -> pd.DataFrame:
+    """Every complete run's score rows, labelled with the run's place in the grid."""
+    rows = []
+    for run in runs:
+        if status_of(run).state != "done":
+            continue
+        path = run.directory / "results.jsonl"
+        for number, line in enumerate(path.read_text().splitlines() if path.exists() else [], start=1):
+            try:
+                score = json.loads(line)
+            except json.JSONDecodeError:
+                raise UserError(f"{path}, line {number}: not a JSON object") from None
+            rows.append({"study": study, "run": run.id, "encoder": run.encoder, "intermediate": run.intermediate,
+                         "target": run.target, "seed": run.seed, "phase": run.phase, "stage": score["stage"],
+                         "task": score["task"], "language": score["language"], "metric": score["metric"],
+                         "value": float(score["value"]), "examples": int(score["examples"])})  # fmt: skip
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def write_table(table: pd.DataFrame, path: Path) -> Path:
+    """Write as CSV, Parquet or JSON lines, by the file's suffix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".parquet":
+        table.to_parquet(path, index=False)
+    elif path.suffix == ".jsonl":
+        table.to_json(path, orient="records", lines=True, force_ascii=False)
+    else:
+        table.to_csv(path, index=False)
+    return path
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A results table from CSV, Parquet or JSON lines, with its columns checked."""
+    if not path.exists():
+        raise UserError(f"{path} does not exist")
+    if path.suffix == ".parquet":
+        table = pd.read_parquet(path)
+    elif path.suffix == ".jsonl":
+        table = pd.read_json(path, lines=True)
+    else:
+        table = pd.read_csv(path, keep_default_na=False, dtype={"language": str, "intermediate": str, "target": str})
+    missing = [c for c in COLUMNS if c not in table.columns]
+    if missing:
+        raise UserError(f"{path}: missing columns {missing}; a results table has {COLUMNS}")
+    return table
+
+
+def pivot(table: pd.DataFrame) -> pd.DataFrame:
+    """Target x condition: the test-set language average of each target's primary metric (mean over
+    seeds), with `gain over none` columns where the baseline ran."""
+    from lightning_xfer.tasks import catalogue
+
+    tasks = catalogue()
+    test = table[(table["stage"] == "test") & (table["task"] == table["target"])]
+    pairs = zip(test["task"], test["metric"], strict=True)
+    primary = test[[t in tasks and tasks[t].primary_metric == m for t, m in pairs]]
+    if primary.empty:
+        return pd.DataFrame()
+    per_seed = primary.groupby(["encoder", "target", "intermediate", "seed"])["value"].mean()
+    means = per_seed.groupby(["encoder", "target", "intermediate"]).mean().unstack("intermediate")
+    if NONE in means.columns:
+        for condition in [c for c in means.columns if c != NONE]:
+            means[f"{condition} - none"] = means[condition] - means[NONE]
+    return means.round(2)

@@ -1,0 +1,204 @@
+"""The study: a grid expanded into runs, run end to end, resumed after a real SIGKILL, run through
+submitit's local executor, and collected into one results table."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from conftest import PROJECT
+from safetensors.torch import load_file
+
+from lightning_xfer.errors import UserError
+from lightning_xfer.study.graph import expand
+from lightning_xfer.study.local import run_local
+from lightning_xfer.study.records import status_of
+from lightning_xfer.study.spec import load_study
+from lightning_xfer.study.table import COLUMNS, pivot, read_table, results_table, write_table
+
+TINY = PROJECT / "configs" / "studies" / "tiny.yaml"
+
+
+def tiny_study(out: Path, steps: int = 8, **more):
+    return load_study(TINY, {"out": str(out), "steps": str(steps), **more})
+
+
+def fit_attempts(run) -> list[dict]:
+    path = run.directory / "attempts.jsonl"
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [a for a in map(json.loads, lines) if a["command"] == "fit"]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """The tiny study (2 conditions x 2 targets x 2 seeds: 10 runs), run in this process."""
+    out = tmp_path_factory.mktemp("study")
+    spec = tiny_study(out)
+    runs = expand(spec)
+    cwd = os.getcwd()
+    os.chdir(PROJECT)
+    try:
+        outcome = run_local(runs, PROJECT, in_process=True)
+    finally:
+        os.chdir(cwd)
+    return spec, runs, outcome
+
+
+def test_the_grid_expands_into_its_runs_and_dependencies(tmp_path):
+    runs = expand(tiny_study(tmp_path))
+    ids = [r.id for r in runs]
+    assert len(ids) == len(set(ids)) == 10  # per seed: 1 intermediate + (none, mlm) x 2 targets
+    for run in runs:
+        assert run.directory == tmp_path / run.id
+        if run.intermediate != "none" and run.phase != "intermediate":
+            (dependency,) = run.depends_on
+            assert ids.index(dependency) < ids.index(run.id)
+            assert f"--model.encoder.name={tmp_path / dependency / 'encoder'}" in run.commands[0]
+        else:
+            assert not run.depends_on and not any(a.startswith("--model.encoder.name=") for a in run.commands[0])
+    assert [c[0] for c in runs[1].commands] == ["fit", "test"]
+    # Identity: deterministic, and the hash notices a changed study.
+    assert [r.config_hash for r in expand(tiny_study(tmp_path))] == [r.config_hash for r in runs]
+    assert expand(tiny_study(tmp_path, steps=9))[0].config_hash != runs[0].config_hash
+
+
+def test_the_study_runs_end_to_end_and_its_table_has_every_row(finished):
+    spec, runs, outcome = finished
+    assert set(outcome.values()) == {"done"}
+    table = results_table(spec.study, runs)
+    assert list(table.columns) == COLUMNS
+    targets = [r for r in runs if r.phase == "target"]
+    assert len(table) == len(targets) * 4  # every language of every target run, once
+    for run in targets:
+        rows = table[table["run"] == run.id]
+        assert sorted(rows["language"]) == ["en", "xa", "xb", "xc"] and set(rows["stage"]) == {"test"}
+        assert set(rows["intermediate"]) == {run.intermediate} and set(rows["seed"]) == {run.seed}
+    summary = pivot(table)
+    assert {"none", "synthetic-mlm", "synthetic-mlm - none"} <= set(summary.columns)
+    topic = table[(table["target"] == "synthetic-topic") & (table["stage"] == "test")]
+    expected = topic.groupby(["intermediate", "seed"])["value"].mean().groupby("intermediate").mean()
+    assert summary.loc[("tiny", "synthetic-topic"), "none"] == pytest.approx(expected["none"], abs=0.01)
+
+
+def test_the_target_starts_from_the_intermediate_runs_exported_encoder(finished):
+    from lightning_xfer.checkpoints import encoder_state
+
+    _, runs, _ = finished
+    intermediate = next(r for r in runs if r.phase == "intermediate")
+    exported = load_file(intermediate.directory / "encoder" / "model.safetensors")
+    trained = encoder_state(intermediate.last_checkpoint)
+    assert exported and all(torch.equal(exported[k], trained[k]) for k in exported)  # the final weights
+    target = next(r for r in runs if r.depends_on == (intermediate.id,) and r.target == "synthetic-topic")
+    from lightning_xfer.encoder.spec import EncoderSpec
+    from lightning_xfer.model import XferModule
+    from lightning_xfer.tasks import TaskConfig, resolve_tasks
+
+    start = next(a.split("=", 1)[1] for a in target.commands[0] if a.startswith("--model.encoder.name="))
+    module = XferModule(EncoderSpec(name=start), resolve_tasks([TaskConfig("synthetic-topic")]))
+    module.configure_model()
+    assert all(torch.equal(module.encoder.state_dict()[k], trained[k]) for k in exported)
+    # Heads start fresh: the hand-off carries encoder weights only (the intermediate head was MLM's).
+    assert not any("head" in k or "lm_" in k for k in exported) and list(module.heads) == ["synthetic-topic"]
+
+
+def test_a_complete_study_trains_nothing_again_and_the_same_seed_gives_the_same_table(finished, tmp_path):
+    spec, runs, _ = finished
+    before = {r.id: len(fit_attempts(r)) for r in runs}
+    assert set(before.values()) == {1}
+    assert set(run_local(runs, PROJECT, in_process=True).values()) == {"done"}
+    assert {r.id: len(fit_attempts(r)) for r in runs} == before
+    # One run again, from scratch, elsewhere: the same rows.
+    again = [r for r in expand(tiny_study(tmp_path)) if r.id == "target.tiny.none.synthetic-topic.s1"]
+    cwd = os.getcwd()
+    os.chdir(PROJECT)
+    try:
+        run_local(again, PROJECT, in_process=True)
+    finally:
+        os.chdir(cwd)
+    first = results_table(spec.study, [r for r in runs if r.id == again[0].id]).drop(columns="run")
+    second = results_table(spec.study, again).drop(columns="run")
+    pd.testing.assert_frame_equal(first.reset_index(drop=True), second.reset_index(drop=True))
+
+
+def test_the_results_table_round_trips_through_csv_parquet_and_json_lines(finished, tmp_path):
+    spec, runs, _ = finished
+    table = results_table(spec.study, runs)
+    for suffix in ("csv", "parquet", "jsonl"):
+        back = read_table(write_table(table, tmp_path / f"results.{suffix}"))
+        pd.testing.assert_frame_equal(back[COLUMNS], table, check_dtype=False)
+
+
+def test_a_study_with_unknown_names_fails_before_training_and_lists_every_problem(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "study: bad\nout: " + str(tmp_path / "out") + "\nencoders: [{name: x, configs: [configs/encoders/nope.yaml]}]\n"
+        "intermediate: [none, squadd, sst2+mlmm]\ntargets: [panx, xnlii]\nseeds: [zero]\n"
+    )
+    with pytest.raises(UserError) as error:
+        expand(load_study(bad))
+    message = str(error.value)
+    assert "`seeds:` expected a whole number, got 'zero'" in message
+    bad.write_text(bad.read_text().replace("seeds: [zero]", "seeds: [0]"))
+    os.chdir(PROJECT)
+    with pytest.raises(UserError) as error:
+        expand(load_study(bad))
+    message = str(error.value)
+    for problem in ("'squadd'", "'mlmm'", "'xnlii'", "configs/encoders/nope.yaml does not exist"):
+        assert problem in message, problem
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("*/attempts.jsonl"))
+
+
+def test_a_killed_run_resumes_at_the_step_it_reached(tmp_path):
+    """A real SIGKILL of `study run` mid-training; the next `study run` resumes from last.ckpt."""
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "lightning_xfer", "study", "run", str(TINY), "--set", f"out={out}",
+               "--set", "steps=400", "--only", "target.tiny.none.synthetic-topic.s0"]  # fmt: skip
+    (run,) = [r for r in expand(tiny_study(out, steps=400)) if r.id == "target.tiny.none.synthetic-topic.s0"]
+    process = subprocess.Popen(command, cwd=PROJECT, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.time() + 300
+    reached = 0
+    while time.time() < deadline and reached < 30:
+        time.sleep(1)
+        if run.last_checkpoint.exists():
+            try:
+                reached = torch.load(run.last_checkpoint, map_location="cpu", weights_only=True)["global_step"]
+            except Exception:  # caught mid-write: read it at the next tick
+                reached = 0
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert reached >= 30, "the run never saved a checkpoint"
+    reached = torch.load(run.last_checkpoint, map_location="cpu", weights_only=True)["global_step"]
+    assert status_of(run).state == "interrupted"
+    assert subprocess.run(command, cwd=PROJECT, capture_output=True).returncode == 0
+    assert status_of(run).state == "done"
+    attempts = fit_attempts(run)
+    assert [a["resumed_from"] for a in attempts] == [None, str(run.last_checkpoint)]
+    log = (run.directory / "log.txt").read_text()
+    assert "Restored all states from the checkpoint" in log or "Restoring states from the checkpoint" in log
+    final = torch.load(run.last_checkpoint, map_location="cpu", weights_only=True)["global_step"]
+    assert reached >= 30 and final == 400
+
+
+def test_submitit_local_executor_runs_a_two_run_graph_in_dependency_order(tmp_path):
+    pytest.importorskip("submitit", reason="needs submitit (pip extra `slurm`)")
+    study = tmp_path / "two.yaml"
+    study.write_text(TINY.read_text().replace("intermediate: [none, synthetic-mlm]", "intermediate: [synthetic-mlm]")
+                     .replace("  synthetic-mlm: configs/studies/tiny/synthetic-mlm.yaml\nseeds", "seeds")
+                     .replace("seeds: [0, 1]", "seeds: [0]"))  # fmt: skip
+    command = [sys.executable, "-m", "lightning_xfer", "study", "run", str(study), "--set", f"out={tmp_path / 'o'}",
+               "--set", "steps=4", "--executor", "local-submitit"]  # fmt: skip
+    finished = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    runs = expand(load_study(study, {"out": str(tmp_path / "o"), "steps": "4"}))
+    assert [r.phase for r in runs] == ["intermediate", "target"]
+    records = [json.loads((r.directory / "complete.json").read_text()) for r in runs]
+    started = json.loads((runs[1].directory / "attempts.jsonl").read_text().splitlines()[0])["time"]
+    assert records[0]["time"] <= started  # the target started after the intermediate run completed
+    assert (tmp_path / "o" / "submitit").is_dir()
