@@ -127,12 +127,20 @@ class XferModule(pl.LightningModule):
     def training_step(self, batch: dict[str, dict[str, Tensor]], batch_idx: int) -> Tensor:
         total = 0.0
         weights = {r.name: r.config.loss_weight for r in self.run_tasks}
+        # With several tasks each step draws one (the DataModule's task sampling): a task's loss is
+        # logged as its mean over the steps that drew it, not re-logged stale at the others.
+        several = sum(r.task.needs_training for r in self.run_tasks) > 1
+        size = 0
         for task, task_batch in batch.items():
             if task_batch is None:
                 continue
             output = self.forward_task(task, task_batch)
-            self.log(f"train/{task}/loss", output.loss, batch_size=len(task_batch["input_ids"]), prog_bar=True)
+            size = len(task_batch["input_ids"])
+            self.log(f"train/{task}/loss", output.loss, batch_size=size, on_step=not several, on_epoch=several,
+                     prog_bar=not several)  # fmt: skip
             total = total + weights[task] * output.loss
+        if several:
+            self.log("train/loss", total, batch_size=size, prog_bar=True)
         return total
 
     def configure_optimizers(self):
@@ -159,7 +167,8 @@ class XferModule(pl.LightningModule):
     def _eval_step(self, stage: str, batch: dict[str, Tensor], dataloader_idx: int) -> None:
         eval_set = self._eval_sets(stage)[dataloader_idx]
         output = self.forward_task(eval_set.task.name, batch)
-        self._collected.setdefault(dataloader_idx, []).append(eval_set.task.family.collect(batch, output))
+        collected = eval_set.task.family.collect(batch, output, eval_set.settings)
+        self._collected.setdefault(dataloader_idx, []).append(collected)
 
     def _gathered(self) -> dict[int, list[dict[str, Tensor]]]:
         """This rank's collected outputs, joined with every other rank's under data parallelism.

@@ -7,8 +7,10 @@ Several tasks train by drawing one task per optimizer step (`task_sampling`; see
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from functools import partial
+from typing import Literal
 
 import datasets
 import pytorch_lightning as pl
@@ -27,7 +29,7 @@ from lightning_xfer.families.family import FeatureSettings
 from lightning_xfer.tasks import RunTask, Task, TaskConfig, resolve_tasks
 
 log = logging.getLogger(__name__)
-FEATURE_VERSION = 1  # bump when feature conversion changes, so cached features are rebuilt
+FEATURE_VERSION = 2  # bump when feature conversion changes, so cached features are rebuilt
 
 
 @dataclass
@@ -64,6 +66,8 @@ class XferDataModule(pl.LightningDataModule):
         doc_stride: int = 128,
         max_query_length: int = 64,
         max_answer_length: int = 30,
+        n_best: int = 20,
+        qa_windows: Literal["huggingface", "xtreme"] = "huggingface",
         num_workers: int = 0,
         cache_features: bool = True,
         task_sampling: SamplingStrategy = "proportional",
@@ -77,9 +81,16 @@ class XferDataModule(pl.LightningDataModule):
             encoder: The run's encoder, whose tokenizer this uses (the CLI links `model.encoder`).
             batch_size: Training examples per batch (per device under data parallelism).
             eval_batch_size: Examples per evaluation batch.
-            doc_stride: Overlap of consecutive windows of long inputs (QA contexts, long sentences).
+            doc_stride: Long inputs (QA contexts, long sentences) are cut into windows; with
+                `qa_windows: huggingface` this is the overlap of consecutive windows, with `xtreme`
+                the step between window starts (XTREME's `run_squad`).
             max_query_length: QA questions are cut to this many tokens.
             max_answer_length: Longest QA answer span considered, in tokens.
+            n_best: Start and end candidates per QA window that decoding combines.
+            qa_windows: `huggingface` (windows overlap by `doc_stride`; every window's answers
+                compete) or `xtreme` (XTREME's run_squad: windows start every `doc_stride` tokens,
+                and an answer is read only from the window where its start token has the most
+                context).
             num_workers: DataLoader worker processes.
             cache_features: Keep tokenised features on disk (in the cache) between runs.
             task_sampling: With several training tasks, how each step picks its one task (as jiant
@@ -99,6 +110,8 @@ class XferDataModule(pl.LightningDataModule):
         self.doc_stride = doc_stride
         self.max_query_length = max_query_length
         self.max_answer_length = max_answer_length
+        self.n_best = n_best
+        self.qa_windows = qa_windows
         self.num_workers = num_workers
         self.cache_features = cache_features
         self.task_sampling = task_sampling
@@ -115,6 +128,8 @@ class XferDataModule(pl.LightningDataModule):
             doc_stride=self.doc_stride,
             max_query_length=self.max_query_length,
             max_answer_length=self.max_answer_length,
+            n_best=self.n_best,
+            qa_windows=self.qa_windows,
         )
 
     def setup(self, stage: str) -> None:
@@ -129,28 +144,35 @@ class XferDataModule(pl.LightningDataModule):
         if stage in ("fit", "validate") and "validation" not in self.eval_sets:
             self.eval_sets["validation"] = self._eval_sets("validation", fit=stage == "fit")
         if stage in ("test", "predict") and "test" not in self.eval_sets:
-            self.eval_sets["test"] = self._eval_sets("test", fit=False)
+            self.eval_sets["test"] = self._eval_sets("test", fit=False, labelled=stage == "test")
 
-    def _eval_sets(self, split: str, fit: bool) -> list[EvalSet]:
+    def _eval_sets(self, split: str, fit: bool, labelled: bool = True) -> list[EvalSet]:
         sets = []
         for task, config in ((r.task, r.config) for r in self.run_tasks):
-            if split not in task.splits() and not (config.files and split in config.files):
+            has_files = split in task.splits() or bool(config.files and split in config.files)
+            held_out = split == "validation" and config.validation_holdout is not None
+            if not has_files and not held_out:
                 log.info("task %s has no %s split; nothing to evaluate there", task.name, split)
                 continue
             languages = config.languages or default_languages(task, config)
             if fit and config.validation_languages is not None:
                 languages = config.validation_languages
+            if not has_files:  # only the part held out of the English training file is there
+                languages = [language for language in languages if language == "en"]
             for language in languages:
-                examples, features = self._features(task, config, split, language, training=False)
+                examples, features = self._features(task, config, split, language, False, labelled)
                 sets.append(EvalSet(task, config, language, split, examples, features, self.settings(task, config)))
         return sets
 
-    def _features(self, task: Task, config: TaskConfig, split: str, language: str, training: bool):
+    def _features(
+        self, task: Task, config: TaskConfig, split: str, language: str, training: bool, labelled: bool = True
+    ):
         if language not in task.languages and split != "train":
             raise UserError(
                 f"task {task.name} has no language {language!r}; its languages: {', '.join(task.languages)}"
             )
-        loaded = load_split(task, config, split, language)
+        seed = os.environ.get("PL_GLOBAL_SEED")  # the run's seed: LightningCLI's seed_everything sets it first
+        loaded = load_split(task, config, split, language, seed=int(seed) if seed else None, labelled=labelled)
         examples = datasets.Dataset.from_list(loaded.examples)
         settings = self.settings(task, config)
         cache_file = None
