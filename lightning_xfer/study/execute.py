@@ -60,14 +60,18 @@ def execute(run: Run, project: Path, environment: dict[str, str] | None = None, 
 
 
 def _call_in_process(argv: list[str], directory: Path) -> tuple[int, str]:
-    from lightning_xfer.__main__ import main
+    from lightning_xfer.cli import run_lightning_cli
+    from lightning_xfer.errors import UserError
 
     with open(directory / "log.txt", "a", encoding="utf-8") as log:
         log.write(f"\n$ (in process) {' '.join(argv)}\n")
         saved_argv, sys.argv = sys.argv, ["lightning_xfer"]  # LightningCLI reads sys.argv too
         try:
             with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-                main(argv)
+                run_lightning_cli(argv)
+        except UserError as error:  # what `python -m lightning_xfer` prints and exits 2 for
+            log.write(f"lightning_xfer: error: {error}\n")
+            return 2, f"lightning_xfer: error: {error}".splitlines()[0]
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
             return code, f"exit {stop.code}"
