@@ -33,11 +33,8 @@ def import_graph() -> dict[str, set[str]]:
                 names = [a.name for a in node.names]
             for name in names:
                 target = unit_of(name)
-                if (
-                    target
-                    and target != source_unit
-                    and (PACKAGE / target).exists() | (PACKAGE / f"{target}.py").exists()
-                ):
+                is_unit = target and ((PACKAGE / target).is_dir() or (PACKAGE / f"{target}.py").is_file())
+                if is_unit and target != source_unit:
                     graph[source_unit].add(target)
     return graph
 
