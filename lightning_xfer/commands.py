@@ -68,13 +68,6 @@ def encoders_command(argv: list[str]) -> None:
         raise UserError(f"unknown offline encoder {args.name!r}; known: multilingual-e5-small, tiny, small")
 
 
-def sequence_command(argv: list[str]) -> None:
-    """Run a YAML file of fit/validate/test steps in order (see lightning_xfer.sequence)."""
-    from lightning_xfer.sequence import sequence_command as run
-
-    run(argv)
-
-
 def study_command(argv: list[str]) -> None:
     """The study grid: show, run, status, results (lightning_xfer.study)."""
     from lightning_xfer.study.command import study_command as run
@@ -93,6 +86,5 @@ COMMANDS: dict[str, Callable[[list[str]], None]] = {
     "score": score_command,
     "tasks": tasks_command,
     "encoders": encoders_command,
-    "sequence": sequence_command,
     "study": study_command,
 }

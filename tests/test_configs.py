@@ -96,9 +96,16 @@ def test_the_run_resolves_its_tasks_and_encoder_once(tmp_path):
     assert all(m is d for m, d in zip(run.model.run_tasks, run.datamodule.run_tasks, strict=True))
 
 
-def test_real_mini_study_sequence_resolves(capsys):
-    from lightning_xfer.sequence import sequence_command
+def test_shipped_study_files_expand(tmp_path):
+    """Every study in configs/studies expands into its runs (the real ones with their data paths)."""
+    from lightning_xfer.study.graph import expand
+    from lightning_xfer.study.spec import load_study
 
-    sequence_command([str(PROJECT / "configs/studies/real-mini.yaml"), "--dry-run", "--set", "data=/elsewhere"])
-    printed = capsys.readouterr().out
-    assert printed.count("== ") == 23 and "none-tatoeba-test" in printed
+    counts = {}
+    for path in sorted((PROJECT / "configs" / "studies").glob("*.yaml")):
+        runs = expand(load_study(path, {"out": str(tmp_path / path.stem), "data": "/data"}))
+        counts[path.stem] = len(runs)
+        assert all(r.commands[0][0] in ("fit", "test") for r in runs)
+    # real-mini: 3 intermediate runs + 4 conditions x 3 targets; phang2020: 11 + 12 x 9;
+    # robustness: 4 encoders x 3 seeds x (4 + 5 x 10).
+    assert counts == {"real-mini": 3 + 4 * 3, "tiny": 10, "phang2020": 11 + 12 * 9, "robustness": 4 * 3 * (4 + 5 * 10)}

@@ -117,7 +117,10 @@ def expand(spec: StudySpec) -> list[Run]:
         if condition == NONE:
             continue
         members = []
-        for name in condition.split("+"):
+        names = []
+        for name in condition.split("+"):  # a group (`phang-all`) trains its members, each with its config
+            names += known_groups[name] if name in known_groups and name not in spec.tasks else [name]
+        for name in names:
             check_task(name, f"intermediate condition {condition!r}")
             config = spec.tasks.get(name) or f"configs/tasks/{name}.yaml"
             if name not in spec.tasks and not Path(config).is_file():

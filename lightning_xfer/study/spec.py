@@ -89,7 +89,9 @@ class StudySpec:
     or `--model.encoder.name`), or a mapping with `name`, `configs` and `args`."""
     intermediate: list[str] = field(default_factory=lambda: [NONE])
     """Intermediate conditions: `none`; a task; several trained together joined by `+`
-    (`squad+sst2`); a task group (`phang-all`); `mlm` (continued masked-LM); combinations (`squad+mlm`)."""
+    (`squad+sst2`); a task group (`phang-all`: its members, each with its own config); `mlm`
+    (continued masked-LM); combinations (`squad+mlm`). A multi-task run takes its other settings
+    (batch size, learning rate, epochs) from the first member's config."""
     tasks: dict[str, str] = field(default_factory=dict)
     """Intermediate task -> its config file; a task not listed uses `configs/tasks/<task>.yaml`."""
     targets: dict[str, str] = field(default_factory=dict)
