@@ -3,18 +3,37 @@
 The encoder is written once under `model.encoder` and handed whole to the DataModule (its
 tokenizer, at the same revision); the tasks are written once under `data.tasks`, resolved once by
 the DataModule, and the resolved tasks are handed to the model, so nothing is said or looked up twice.
+
+Before anything trains, the run is checked (`preflight`): a mistake that would surface after an
+epoch, or as a tokenizer traceback, is a one-line error naming the key. `--ckpt_path best|last`
+means a checkpoint of one run (see `checkpoints`), and `fit --ckpt_path` continues that run in its
+own directory.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 
-from lightning_xfer.checkpoints import resolve_checkpoint
+from lightning_xfer.checkpoints import ALIASES, resolve_checkpoint, run_directories
 from lightning_xfer.data.datamodule import XferDataModule
+from lightning_xfer.encoder.loading import load_tokenizer
+from lightning_xfer.errors import UserError
 from lightning_xfer.export import ExportEncoder
+from lightning_xfer.families.span_qa import SpanQA
 from lightning_xfer.model import XferModule
 from lightning_xfer.results import ResultsWriter
 from lightning_xfer.submission.writer import SubmissionWriter
+
+
+def notice(message: str) -> None:
+    """A line for the user that is not an error: it does not stop the run."""
+    print(f"lightning_xfer: warning: {message}", file=sys.stderr)
 
 
 class XferCLI(LightningCLI):
@@ -29,28 +48,173 @@ class XferCLI(LightningCLI):
 
     def _prepare_subcommand_parser(self, klass, subcommand: str, **kwargs) -> LightningArgumentParser:
         parser = super()._prepare_subcommand_parser(klass, subcommand, **kwargs)
+        # A checkpoint is data, never code: the model saves plain hyperparameters only.
+        parser.set_defaults(weights_only=True)
         if subcommand in ("validate", "test"):
             # Lightning's table repeats every language's metrics once per dataloader; the
             # ResultsWriter prints one compact table per task instead. `--verbose true` restores it.
             parser.set_defaults(verbose=False)
         return parser
 
-    def _resolve_checkpoint_alias(self) -> None:
-        arguments = self.config_init[self.subcommand]
-        if arguments.get("ckpt_path") in ("best", "last"):
-            arguments["ckpt_path"] = resolve_checkpoint(arguments["ckpt_path"], self.trainer.default_root_dir)
+    # -- which checkpoint, which run ------------------------------------------------------------------
+    def _parse_ckpt_path(self) -> None:
+        # Resolved before Lightning reads the checkpoint's hyperparameters back into `model`, so
+        # `best`/`last` and an explicit file behave the same.
+        subcommand = self.config.get("subcommand")
+        if subcommand:
+            arguments = self.config[subcommand]
+            arguments["ckpt_path"] = self._concrete_checkpoint(subcommand, arguments)
+        super()._parse_ckpt_path()
+
+    def _concrete_checkpoint(self, subcommand: str, arguments) -> str | None:
+        checkpoint = arguments.get("ckpt_path")
+        if checkpoint is None or checkpoint in ("hpc", "registry") or str(checkpoint).startswith("registry:"):
+            return checkpoint
+        if checkpoint not in ALIASES:
+            if not Path(checkpoint).exists():
+                raise UserError(f"--ckpt_path: {checkpoint} does not exist")
+            return str(checkpoint)
+        root = arguments.trainer.default_root_dir
+        run = named_run(arguments.trainer.logger)
+        if subcommand == "fit" and run is None and not run_directories(root):
+            notice(f"--ckpt_path {checkpoint}: no run under {root} to resume; starting a new run")
+            return None
+        return resolve_checkpoint(checkpoint, root, run)
+
+    def _continue_run_in_place(self) -> None:
+        """`fit --ckpt_path <run>/checkpoints/x.ckpt` logs and checkpoints into `<run>` again, so the
+        global step, the checkpoints and the logs continue in one directory."""
+        checkpoint = self.config_init[self.subcommand].get("ckpt_path")
+        if not checkpoint or Path(checkpoint).parent.name != "checkpoints":
+            return
+        run = Path(checkpoint).resolve().parent.parent
+        logger = self.trainer.logger
+        versioned = getattr(logger, "_version", "") is None and hasattr(logger, "root_dir")  # TensorBoard, CSV
+        if versioned and Path(logger.root_dir).resolve() == run.parent:
+            logger._version = run.name  # the version folder to write into, instead of the next free one
+            warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
+            return
+        notice(f"resuming from {checkpoint}, a run outside {self.trainer.default_root_dir}; logs go to a new run")
+
+    # -- before each subcommand ------------------------------------------------------------------------
+    def _prepare_run(self) -> None:
+        arguments, instances = self.config[self.subcommand], self.config_init[self.subcommand]
+        results: ResultsWriter = instances["results"]
+        checkpoint = instances.get("ckpt_path")
+        outputs = {"trainer.default_root_dir": self.trainer.default_root_dir}
+        if results.path:
+            outputs["results.path"] = str(Path(results.path).parent)
+        elif self.subcommand != "fit" and checkpoint and Path(checkpoint).parent.name == "checkpoints":
+            outputs["results.path (default: the checkpoint's run)"] = str(Path(checkpoint).parent.parent)
+        if instances["submission"].dirpath:
+            outputs["submission.dirpath"] = instances["submission"].dirpath
+        if self.subcommand == "fit" and instances["export"].enabled and instances["export"].dirpath:
+            outputs["export.dirpath"] = instances["export"].dirpath
+        for key, directory in outputs.items():
+            check_writable(key, directory)
+        init_from = arguments.model.init_encoder_from
+        if init_from and not Path(init_from).exists():
+            raise UserError(f"model.init_encoder_from: {init_from} does not exist")
+        check_doc_stride(self.datamodule)
+
+        seed = arguments.get("seed_everything")
+        results.seed = None if seed is None or isinstance(seed, bool) else int(seed)
+        if self.subcommand != "fit":
+            quiet_evaluation_warnings()
+            if checkpoint is None and any(r.task.needs_training for r in self.datamodule.run_tasks):
+                spec = self.model.encoder_spec
+                weights = f"{init_from}'s encoder" if init_from else f"the pretrained encoder {spec.name!r}"
+                notice(
+                    f"{self.subcommand} without --ckpt_path scores {weights} with untrained task heads, "
+                    "not a trained run; pass --ckpt_path best, last or a checkpoint file"
+                )
+
+    def before_fit(self) -> None:
+        self._prepare_run()
+        self._continue_run_in_place()
 
     def before_validate(self) -> None:
-        self._resolve_checkpoint_alias()
+        self._prepare_run()
 
     def before_test(self) -> None:
-        self._resolve_checkpoint_alias()
+        self._prepare_run()
 
     def before_predict(self) -> None:
-        self._resolve_checkpoint_alias()
+        self._prepare_run()
+
+
+def named_run(logger) -> Path | None:
+    """The run directory a logger config names with an explicit version (`--trainer.logger
+    TensorBoardLogger --trainer.logger.init_args.version my-run`), else None."""
+    init_args = getattr(logger, "init_args", None)
+    version = getattr(init_args, "version", None)
+    if version is None or getattr(init_args, "save_dir", None) is None:
+        return None
+    folder = f"version_{version}" if isinstance(version, int) else str(version)
+    return Path(init_args.save_dir) / (getattr(init_args, "name", None) or "") / folder
+
+
+def check_writable(key: str, directory: str | Path) -> None:
+    """`directory` exists as a writable folder, or can be made inside one."""
+    directory = Path(directory).resolve()
+    existing = next(p for p in (directory, *directory.parents) if p.exists())
+    if not existing.is_dir():
+        raise UserError(f"{key}: cannot write into {directory}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"{key}: cannot write into {directory}: {existing} is not writable")
+
+
+def check_doc_stride(datamodule: XferDataModule) -> None:
+    """`data.doc_stride` fits every span-QA task's windows.
+
+    A window holds the question (at most `max_query_length` tokens), the special tokens and a
+    slice of the context; consecutive slices overlap by `doc_stride`, so the overlap must be
+    shorter than the slice, or the tokenizer fails while building features.
+    """
+    qa_tasks = [r for r in datamodule.run_tasks if isinstance(r.task.family, SpanQA)]
+    if not qa_tasks:
+        return
+    if datamodule.tokenizer is None:
+        datamodule.tokenizer = load_tokenizer(datamodule.encoder)
+    special = datamodule.tokenizer.num_special_tokens_to_add(pair=True)
+    for run_task in qa_tasks:
+        settings = datamodule.settings(run_task.task, run_task.config)
+        context = settings.max_length - settings.max_query_length - special
+        if not 0 <= settings.doc_stride < context:
+            raise UserError(
+                f"data.doc_stride={settings.doc_stride} does not fit task {run_task.name}: a window of "
+                f"max_length={settings.max_length} tokens keeps {context} context tokens after a question of "
+                f"data.max_query_length={settings.max_query_length} and {special} special tokens, and "
+                f"doc_stride must be below that (set data.doc_stride < {max(context, 0)}, e.g. 128 of 384)"
+            )
+
+
+class _DropTips(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("💡 Tip")
+
+
+def quiet_third_party_output() -> None:
+    """Keep what a newcomer reads to our tables and Lightning's progress: no advertisements, no
+    deprecation warnings about code that is not ours."""
+    for name in ("pytorch_lightning.utilities.rank_zero", "lightning_fabric.utilities.rank_zero"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropTips) for f in logger.filters):
+            logger.addFilter(_DropTips())
+    # Lightning 2.6's own `_pytree` helper still uses torch's deprecated LeafSpec.
+    warnings.filterwarnings(
+        "ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated", category=FutureWarning
+    )
+
+
+def quiet_evaluation_warnings() -> None:
+    # An evaluation logs into a new version folder, so ModelCheckpoint notes that the checkpoint's
+    # folder differs; nothing is saved during evaluation, so the note only alarms.
+    warnings.filterwarnings("ignore", message=r"The dirpath has changed from")
 
 
 def run_lightning_cli(args: list[str] | None = None) -> XferCLI:
+    quiet_third_party_output()
     return XferCLI(
         XferModule,
         XferDataModule,

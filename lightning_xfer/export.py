@@ -42,9 +42,27 @@ class ExportEncoder(Callback):
         callback = trainer.checkpoint_callback
         if self.weights == "best" and callback is not None and callback.monitor and callback.best_model_path:
             checkpoint = callback.best_model_path
+        if checkpoint is None and parameters_are_sharded(trainer.strategy):
+            # This rank holds only its shard of the final weights; the saved checkpoint holds them
+            # all, and `encoder_state` consolidates it with the strategy's own utilities.
+            checkpoint = callback.last_model_path if callback is not None else None
+            if not checkpoint:
+                print(
+                    "lightning_xfer: warning: encoder not exported: under a sharded strategy the final weights "
+                    "are split across processes; keep a checkpoint (ModelCheckpoint save_last: true) to export from"
+                )
+                return
         tokenizer = trainer.datamodule.tokenizer
         export_encoder(pl_module, directory, tokenizer, source=str(run_directory(trainer)), checkpoint=checkpoint)
         print(f"encoder exported to {directory} (from {checkpoint or 'the final weights'})")
+
+
+def parameters_are_sharded(strategy) -> bool:
+    """Whether each process holds only part of the weights (DeepSpeed ZeRO-3, FSDP, ModelParallel)."""
+    return bool(getattr(strategy, "zero_stage_3", False)) or type(strategy).__name__ in (
+        "FSDPStrategy",
+        "ModelParallelStrategy",
+    )
 
 
 def export_encoder(
@@ -54,7 +72,8 @@ def export_encoder(
     source: str | None = None,
     checkpoint: str | None = None,
 ) -> Path:
-    """Save the module's encoder (or `checkpoint`'s encoder weights) and the run's tokenizer, with a note."""
+    """Save the module's encoder (or `checkpoint`'s encoder weights: a file or a sharded checkpoint
+    folder) and the run's tokenizer, with a note."""
     directory.mkdir(parents=True, exist_ok=True)
     spec = pl_module.encoder_spec
     state = encoder_state(checkpoint) if checkpoint is not None else None

@@ -69,6 +69,8 @@ class ResultsWriter(Callback):
         self.path = path
         self.phase = phase
         self.run_name = run_name
+        self.seed: int | None = None
+        """The run's `seed_everything` value (the CLI sets it; None: not seeded)."""
         self._commit = None
 
     def _file(self, trainer: pl.Trainer) -> Path:
@@ -86,7 +88,7 @@ class ResultsWriter(Callback):
             "run": self.run_name or path.parent.name,
             "phase": self.phase,
             "encoder": pl_module.encoder_spec.name,
-            "seed": int(os.environ.get("PL_GLOBAL_SEED", -1)),
+            "seed": self.seed,
             "epoch": trainer.current_epoch,
             "global_step": trainer.global_step,
             "checkpoint": trainer.ckpt_path,

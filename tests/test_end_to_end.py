@@ -52,7 +52,7 @@ def test_exported_encoder_starts_a_new_run_with_fresh_heads(trained):
     _, run = trained
     exported_from = json.loads((run / "encoder" / "lightning_xfer_export.json").read_text())["checkpoint"]
     assert exported_from and "checkpoints" in exported_from  # the best checkpoint by validation
-    trained_state = torch.load(exported_from, weights_only=False)["state_dict"]
+    trained_state = torch.load(exported_from, weights_only=True)["state_dict"]
     tasks = [TaskConfig("synthetic-topic")]
     for module in (
         XferModule(EncoderSpec(name=str(run / "encoder")), resolve_tasks(tasks)),
