@@ -1,0 +1,119 @@
+"""lightning_xfer.wandb_tables: the per-language score table and the study's labels on a W&B run.
+
+The quick start trains and tests in one W&B run (offline), with the callback added on the command
+line the way a study runner would; the tests read what W&B wrote to disk.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+from helpers import quickstart, results, wandb_history_keys
+
+from lightning_xfer.wandb_tables import COLUMNS
+
+LANGUAGES = {"en", "xa", "xb", "xc"}
+LABELS = {"study": "s1", "phase": "target", "run_id": "none-synthetic-topic-0"}
+TAGS = {"encoder": "tiny", "condition": "none", "target": "synthetic-topic", "seed": "0"}
+
+
+@pytest.fixture(scope="module")
+def wandb_run(tmp_path_factory):
+    import wandb
+
+    root = tmp_path_factory.mktemp("wandb")
+    run = quickstart(
+        "fit",
+        root,
+        "--trainer.max_epochs=1",
+        "--trainer.limit_train_batches=8",
+        "--trainer.logger=pytorch_lightning.loggers.WandbLogger",
+        "--trainer.logger.init_args.project=t",
+        f"--trainer.logger.init_args.save_dir={root}",
+        "--trainer.callbacks+=lightning_xfer.wandb_tables.WandbScoreTable",
+        *(f"--trainer.callbacks.{name}={value}" for name, value in {**LABELS, **TAGS}.items()),
+    )
+    run.trainer.test(run.model, datamodule=run.datamodule, ckpt_path="best")
+    wandb.finish()  # a command-line run finishes at exit; in-process we flush it ourselves
+    return next(root.glob("wandb/offline-run-*")), root
+
+
+def run_records(run_file: Path) -> list:
+    """The `run` records (id, name, group, job type, tags) of an offline W&B run file.
+
+    The framing is the one tests/helpers.py `wandb_history_keys` reads: ':W&B', magic and version
+    (7 bytes), then LevelDB log records (7-byte header: crc, length, type) in 32 KiB blocks.
+    """
+    from wandb.proto import wandb_internal_pb2
+
+    data = run_file.read_bytes()
+    records, position, pending = [], 7, b""
+    while position + 7 <= len(data):
+        if 32768 - position % 32768 < 7:
+            position += 32768 - position % 32768
+            continue
+        _, length, kind = struct.unpack_from("<IHB", data, position)
+        pending += data[position + 7 : position + 7 + length]
+        position += 7 + length
+        if kind in (1, 4):
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(pending)
+            pending = b""
+            if record.WhichOneof("record_type") == "run":
+                records.append(record.run)
+        elif kind == 0:
+            break
+    return records
+
+
+def test_table_holds_every_languages_test_scores(wandb_run):
+    run_directory, root = wandb_run
+    (table_file,) = run_directory.glob("files/media/table/test/scores_*.table.json")
+    table = json.loads(table_file.read_text())
+    assert table["columns"] == COLUMNS
+    rows = [dict(zip(COLUMNS, row, strict=True)) for row in table["data"]]
+    assert {row["language"] for row in rows} == LANGUAGES
+    assert {(row["task"], row["metric"], row["examples"]) for row in rows} == {("synthetic-topic", "accuracy", 300)}
+    # The same numbers the run's results.jsonl holds for `test`.
+    (results_file,) = root.glob("t/*/results.jsonl")
+    written = {r["language"]: r["value"] for r in results(results_file) if r["stage"] == "test"}
+    assert {row["language"]: row["value"] for row in rows} == pytest.approx(written)
+
+
+def test_history_has_every_languages_test_key_and_the_table(wandb_run):
+    run_directory, _ = wandb_run
+    keys = wandb_history_keys(next(run_directory.glob("run-*.wandb")))
+    assert {f"test/synthetic-topic/accuracy/{language}" for language in LANGUAGES} <= keys
+    # A table is a history value whose fields W&B stores under nested keys (`_type`, `path`, ...).
+    assert "test/scores/_type" in keys
+
+
+def test_run_carries_the_studys_group_job_type_name_and_tags(wandb_run):
+    run_directory, _ = wandb_run
+    latest = run_records(next(run_directory.glob("run-*.wandb")))[-1]
+    assert latest.run_group == LABELS["study"]
+    assert latest.job_type == LABELS["phase"]
+    assert latest.display_name == LABELS["run_id"]
+    assert {f"{name}:{value}" for name, value in TAGS.items()} <= set(latest.tags)
+
+
+def test_without_a_wandb_logger_the_callback_does_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # W&B would write ./wandb
+    run = quickstart(
+        "fit",
+        tmp_path,
+        "--trainer.max_epochs=1",
+        "--trainer.limit_train_batches=2",
+        "--trainer.limit_val_batches=1",
+        "--trainer.limit_test_batches=1",
+        "--trainer.log_every_n_steps=1",
+        "--export.enabled=false",
+        "--trainer.callbacks+=lightning_xfer.wandb_tables.WandbScoreTable",
+        "--trainer.callbacks.study=s1",
+    )
+    run.trainer.test(run.model, datamodule=run.datamodule, ckpt_path="last")
+    assert run.model.latest_scores  # there was something to log
+    assert not list(tmp_path.glob("**/wandb"))
