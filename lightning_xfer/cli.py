@@ -94,7 +94,9 @@ class XferCLI(LightningCLI):
             logger._version = run.name  # the version folder to write into, instead of the next free one
             warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
             return
-        notice(f"resuming from {checkpoint}, a run outside {self.trainer.default_root_dir}; logs go to a new run")
+        callback = self.trainer.checkpoint_callback
+        if callback is None or callback.dirpath is None:  # an explicit `dirpath` already names the folder
+            notice(f"resuming from {checkpoint}, outside {self.trainer.default_root_dir}: it continues in a new run")
 
     # -- before each subcommand ------------------------------------------------------------------------
     def _prepare_run(self) -> None:
