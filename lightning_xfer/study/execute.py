@@ -49,7 +49,8 @@ def execute(run: Run, project: Path, environment: dict[str, str] | None = None, 
         if in_process:
             returncode, last_line = _call_in_process(argv, run.directory)
         else:
-            returncode, last_line = _call([sys.executable, "-m", "lightning_xfer", *argv], project, env, run.directory)
+            command_line = [sys.executable, "-m", "lightning_xfer", *argv]
+            returncode, last_line = _call(command_line, project, env, run, writer)
         if returncode != 0:
             if writer:
                 records.mark_failed(run, argv[0], returncode, last_line, started)
@@ -83,14 +84,16 @@ def _call_in_process(argv: list[str], directory: Path) -> tuple[int, str]:
     return 0, ""
 
 
-def _call(command: list[str], project: Path, env: dict[str, str], directory: Path) -> tuple[int, str]:
+def _call(command: list[str], project: Path, env: dict[str, str], run: Run, writer: bool) -> tuple[int, str]:
     """Run one command with its output appended to the run's log; (exit code, last non-empty line)."""
     tail: deque[str] = deque(maxlen=1)
-    with open(directory / "log.txt", "a", encoding="utf-8") as log:
+    with open(run.directory / "log.txt", "a", encoding="utf-8") as log:
         log.write(f"\n$ {' '.join(command[1:])}\n")
         log.flush()
         process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    text=True, errors="replace")  # fmt: skip
+        if writer:
+            records.mark_running(run, process.pid)
         for line in process.stdout:
             log.write(line)
             if line.strip():

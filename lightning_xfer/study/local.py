@@ -57,6 +57,9 @@ def run_local(
         state = status_of(run).state
         if state == "failed" and not retry_failed:
             outcome[run.id] = "failed"
+        elif state == "running":  # another `study run` (or an orphaned command) is working on it
+            outcome[run.id] = "running"
+            print(f"{run.id}: already running ({status_of(run).detail or run.directory}); left alone")
         elif prepare(run) == "skip":
             outcome[run.id] = "done"
         else:
@@ -67,7 +70,7 @@ def run_local(
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         while pending or active:
             for run in list(pending):
-                if any(outcome.get(d) in ("failed", "blocked") for d in run.depends_on):
+                if any(outcome.get(d) in ("failed", "blocked", "running") for d in run.depends_on):
                     outcome[run.id] = "blocked"
                     pending.remove(run)
                 elif free and all(outcome.get(d) == "done" for d in run.depends_on):

@@ -35,9 +35,13 @@ def read_json(path: Path) -> dict | None:
         return None
 
 
-def mark_running(run: Run) -> None:
+def mark_running(run: Run, pid: int | None = None) -> None:
+    """`pid`: the process doing the work (a command's own process, so that a `study run` killed
+    while its command goes on is not mistaken for an interrupted run)."""
     (run.directory / "failed.json").unlink(missing_ok=True)
-    write_json(run.directory / "running.json", {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()})
+    since = (read_json(run.directory / "running.json") or {}).get("since", time.time()) if pid else time.time()
+    record = {"host": socket.gethostname(), "pid": pid or os.getpid(), "since": since}
+    write_json(run.directory / "running.json", record)
 
 
 def mark_attempt(run: Run, command: str, resumed_from: str | None) -> None:
