@@ -1,0 +1,90 @@
+"""Gains over the `none` baseline (paired by seed) and transfer gaps (English minus a language).
+
+Pairing by seed matters: runs with the same seed share the target task's training subsample and
+initialisation of the head, so `condition - none` within a seed cancels part of the seed noise that
+two unpaired averages would keep.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from lightning_xfer.analysis.scores import SOURCE_LANGUAGE, with_language_facts
+
+BASELINE = "none"
+"""The condition without intermediate training (`lightning_xfer.study.spec.NONE`)."""
+
+
+def paired_gains(scores: pd.DataFrame) -> pd.DataFrame:
+    """Condition minus `none`, per encoder x target x seed x language, where both runs exist.
+
+    Columns: encoder, intermediate, target, seed, language, value, baseline, gain, run, baseline_run.
+    A cell whose baseline run is missing (another seed, another language) is left out: an unpaired
+    difference would mix seed noise into the gain.
+    """
+    keys = ["encoder", "target", "seed", "language"]
+    base = scores[scores["intermediate"] == BASELINE][[*keys, "value", "run"]]
+    base = base.rename(columns={"value": "baseline", "run": "baseline_run"})
+    treated = scores[scores["intermediate"] != BASELINE]
+    gains = treated.merge(base, on=keys, how="inner")
+    gains["gain"] = gains["value"] - gains["baseline"]
+    columns = ["encoder", "intermediate", "target", "seed", "language", "value", "baseline", "gain", "run",
+               "baseline_run"]  # fmt: skip
+    return gains[columns].reset_index(drop=True)
+
+
+def missing_baselines(scores: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(encoder, condition, target) that have runs but no `none` run to compare with."""
+    groups = scores.groupby(["encoder", "target"])["intermediate"].agg(set)
+    return sorted(
+        (encoder, condition, target)
+        for (encoder, target), conditions in groups.items()
+        if BASELINE not in conditions
+        for condition in conditions
+    )
+
+
+def transfer_gaps(scores: pd.DataFrame) -> pd.DataFrame:
+    """English score minus each other language's score, per run (same encoder, condition, seed).
+
+    Columns: encoder, intermediate, target, seed, language, gap. Runs without an English score
+    (targets that do not test English) have no gap.
+    """
+    keys = ["encoder", "intermediate", "target", "seed"]
+    source = scores[scores["language"] == SOURCE_LANGUAGE][[*keys, "value"]].rename(columns={"value": "source"})
+    others = scores[scores["language"] != SOURCE_LANGUAGE].merge(source, on=keys, how="inner")
+    others["gap"] = others["source"] - others["value"]
+    return others[[*keys, "language", "gap"]].reset_index(drop=True)
+
+
+def gain_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """The papers' table: encoder x target rows, the language average per condition and its gain.
+
+    The language average is over every language the target scores (English included, as XTREME
+    averages), first within a seed, then over seeds; `<condition> - none` is the mean over seeds of
+    the per-seed difference of those averages, with only seeds both conditions ran.
+    """
+    per_seed = scores.groupby(["encoder", "target", "intermediate", "seed"])["value"].mean()
+    wide = per_seed.unstack("intermediate")
+    table = wide.groupby(["encoder", "target"]).mean()
+    if BASELINE in wide.columns:
+        for condition in [c for c in wide.columns if c != BASELINE]:
+            paired = (wide[condition] - wide[BASELINE]).dropna()
+            table[f"{condition} - none"] = paired.groupby(["encoder", "target"]).mean()
+    table.columns.name = None
+    return table.reset_index()
+
+
+def language_means(frame: pd.DataFrame, value: str) -> pd.DataFrame:
+    """`value` averaged over seeds per encoder x condition x target x language, with language facts."""
+    keys = ["encoder", "intermediate", "target", "language"]
+    means = frame.groupby(keys, as_index=False).agg(**{value: (value, "mean"), "n_seeds": ("seed", "nunique")})
+    return with_language_facts(means)
+
+
+def grouped(frame: pd.DataFrame, value: str, by: str) -> pd.DataFrame:
+    """Mean of `value` per encoder x condition x target x `by` (tier, script, family): languages
+    are averaged over seeds first, so each language counts once. Columns add n_languages."""
+    means = language_means(frame, value).dropna(subset=[by])
+    keys = ["encoder", "intermediate", "target", by]
+    return means.groupby(keys, as_index=False).agg(**{value: (value, "mean"), "n_languages": ("language", "nunique")})

@@ -1,0 +1,80 @@
+"""Scale: does the gain (and the transfer gap) shrink as the encoder grows?
+
+Parameter counts are those the XLM-R papers give for the named checkpoints (embeddings included);
+the offline presets are counted from their shape; any other encoder is unknown and left off the
+scale plots rather than guessed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lightning_xfer.analysis.robustness import TIERS
+
+PARAMETERS = {
+    "xlm-roberta-base": 270e6,
+    "xlm-roberta-large": 560e6,
+    "xlm-roberta-xl": 3.5e9,
+    "xlm-roberta-xxl": 10.7e9,
+    "multilingual-e5-small": 118e6,
+}
+"""Encoder name -> parameter count (Conneau et al. 2020; Goyal et al. 2021; the e5 model card)."""
+
+
+def preset_parameters(name: str) -> float | None:
+    """Parameters of an offline preset (`tiny`, `small`) from its shape, without building it.
+
+    XLM-R layout: word (vocab), position (514) and type (1) embeddings with a LayerNorm; per layer
+    four h x h attention projections, two LayerNorms and the h x i x h feed-forward; the pooler.
+    """
+    from lightning_xfer.encoder.presets import PRESETS  # imports torch: only for a preset's name
+
+    if name not in PRESETS:
+        return None
+    p = PRESETS[name]
+    h, i = p.hidden_size, p.intermediate_size
+    embeddings = (p.vocab_size + 514 + 1) * h + 2 * h
+    layer = 4 * (h * h + h) + (h * i + i) + (i * h + h) + 4 * h
+    return float(embeddings + p.num_hidden_layers * layer + h * h + h)
+
+
+def parameter_count(encoder: str) -> float | None:
+    """The encoder's parameter count, by name (a hub path's last part counts); None when unknown."""
+    short = encoder.split("/")[-1]
+    if short in PARAMETERS:
+        return PARAMETERS[short]
+    if short in ("tiny", "small"):
+        return preset_parameters(short)
+    return None
+
+
+def scale_table(summary: pd.DataFrame, gaps: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Tier gains (with intervals) of every encoder beside its parameter count, and the tier's mean gap.
+
+    `gaps` are `grouped(transfer_gaps, "gap", "tier")` rows; the gap is that of the `none` runs.
+    """
+    table = summary[summary["tier"].isin(TIERS)].copy()
+    table["parameters"] = [parameter_count(e) for e in table["encoder"]]
+    if gaps is not None and not gaps.empty:
+        baseline = gaps[gaps["intermediate"] == "none"][["encoder", "target", "tier", "gap"]]
+        table = table.merge(baseline, on=["encoder", "target", "tier"], how="left")
+    columns = ["intermediate", "target", "tier", "encoder", "parameters", "gain", "ci_low", "ci_high"]
+    columns += ["gap"] if "gap" in table.columns else []
+    return table[columns].sort_values(["intermediate", "target", "tier", "parameters"]).reset_index(drop=True)
+
+
+def smallest_null_size(scale: pd.DataFrame) -> pd.DataFrame:
+    """Per condition x target x tier: the smallest known size whose gain interval includes zero.
+
+    Columns: intermediate, target, tier, encoder, parameters (NaN/None when every size's interval
+    excludes zero), n_sizes (sizes with a known count and an interval).
+    """
+    rows = []
+    for (condition, target, tier), group in scale.groupby(["intermediate", "target", "tier"]):
+        known = group.dropna(subset=["parameters", "ci_low", "ci_high"]).sort_values("parameters")
+        null = known[(known["ci_low"] <= 0) & (known["ci_high"] >= 0)]
+        encoder, parameters = (null.iloc[0]["encoder"], null.iloc[0]["parameters"]) if len(null) else (None, np.nan)
+        rows.append({"intermediate": condition, "target": target, "tier": tier, "encoder": encoder,
+                     "parameters": parameters, "n_sizes": len(known)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["intermediate", "target", "tier", "encoder", "parameters", "n_sizes"])
