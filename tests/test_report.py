@@ -1,0 +1,133 @@
+"""`lightning_xfer report`: a complete report from planted and study-format tables, and from bad input."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lightning_xfer.analysis.planted import PlantedStudy, generate
+from lightning_xfer.report import load_results, report_command, write_report
+from lightning_xfer.study.table import COLUMNS, read_table, write_table
+
+KEYS = ["encoder", "intermediate", "target", "tier"]
+
+
+@pytest.fixture(scope="module")
+def planted_report(tmp_path_factory) -> tuple[Path, object]:
+    planted = generate(PlantedStudy(seeds=(0, 1, 2, 3, 4), seed_sd=0.3, cell_sd=0.3, language_sd=0.2, seed=3))
+    out = tmp_path_factory.mktemp("report")
+    write_report(planted.table, out, n_boot=300, source="planted.csv")
+    return out, planted
+
+
+def test_the_report_has_markdown_with_linked_figures_html_with_embedded_ones_and_csv_tables(planted_report):
+    out, _ = planted_report
+    markdown = (out / "report.md").read_text()
+    for section in ("## Findings", "## Gains over `none`", "## Target: xnli (accuracy)", "## Robustness summary",
+                    "## Domain shift", "## Scale", "## Method"):  # fmt: skip
+        assert section in markdown
+    linked = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", markdown)
+    assert linked and all((out / name).exists() for name in linked)
+    assert {
+        "tiers-xnli-squad.png",
+        "gain-size-xnli-squad.png",
+        "gap-size-xnli.png",
+        "scale-gain-xnli-squad.png",
+    } <= set(linked)
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == len(linked) and ".png'" not in page
+    summary = pd.read_csv(out / "robustness.csv")
+    assert list(summary.columns[:7]) == ["encoder", "intermediate", "target", "tier", "gain", "ci_low", "ci_high"]
+    assert {"p_value", "n_languages", "n_seeds", "ratio_low_high", "slope_per_log10_gib"} <= set(summary.columns)
+    for name in ("gain_table", "scores-xnli", "gain-by-script", "gain-by-family", "domain_pairs", "scale_null"):
+        assert (out / f"{name}.csv").exists()
+
+
+def test_the_report_recovers_the_planted_tier_gains(planted_report):
+    out, planted = planted_report
+    summary = pd.read_csv(out / "robustness.csv").merge(planted.truth, on=KEYS, suffixes=("", "_true"))
+    covered = (summary["ci_low"] <= summary["gain_true"]) & (summary["gain_true"] <= summary["ci_high"])
+    assert len(summary) == 24 and covered.sum() >= 22
+    markdown = (out / "report.md").read_text()
+    assert "**squad on xnli, xlm-roberta-base**: high: helps" in markdown  # planted +2.0 with low noise
+    assert "the smallest size whose interval includes zero" in markdown or "excludes zero at every" in markdown
+
+
+def test_a_table_without_a_score_column_gets_a_report_that_says_why(tmp_path):
+    write_report(generate().table.drop(columns=["value"]), tmp_path, n_boot=50)
+    markdown = (tmp_path / "report.md").read_text()
+    assert "No analysis is possible" in markdown and "`value`" in markdown
+    assert (tmp_path / "report.html").exists()
+
+
+def test_a_table_without_seeds_is_read_as_one_seed_and_the_report_says_so(tmp_path):
+    table = generate(PlantedStudy(seeds=(0,), encoders=("xlm-roberta-base",), targets=("xnli",))).table
+    write_report(table.drop(columns=["seed"]), tmp_path, n_boot=50)
+    markdown = (tmp_path / "report.md").read_text()
+    assert "no `seed` column" in markdown and "only one seed" in markdown
+    assert (tmp_path / "robustness.csv").exists()
+
+
+def test_an_unknown_language_is_named_and_the_rest_is_reported(tmp_path):
+    table = generate(PlantedStudy(encoders=("xlm-roberta-base",), targets=("xnli",))).table
+    extra = table[table["language"] == "de"].assign(language="xx")
+    write_report(pd.concat([table, extra]), tmp_path, n_boot=50)
+    assert "does not know xx" in (tmp_path / "report.md").read_text()
+    summary = pd.read_csv(tmp_path / "robustness.csv")
+    assert set(summary["tier"]) == {"high", "mid", "low", "all"}
+    assert summary.loc[summary["tier"] == "all", "n_languages"].iloc[0] == 19  # xx counts among all
+
+
+def test_a_condition_without_its_baseline_is_named_and_the_rest_is_reported(tmp_path):
+    table = generate().table
+    table = table[~((table["encoder"] == "xlm-roberta-large") & (table["intermediate"] == "none"))]
+    write_report(table, tmp_path, n_boot=50)
+    markdown = (tmp_path / "report.md").read_text()
+    assert "squad on xnli with xlm-roberta-large has no `none` run" in markdown
+    assert set(pd.read_csv(tmp_path / "robustness.csv")["encoder"]) == {"xlm-roberta-base"}
+    assert "xlm-roberta-large / squad" in pd.read_csv(tmp_path / "scores-xnli.csv").columns
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
+def test_the_command_reads_every_table_format(tmp_path, suffix, capsys):
+    table = generate(PlantedStudy(encoders=("xlm-roberta-base",), targets=("xnli",), seeds=(0, 1))).table
+    path = write_table(table, tmp_path / f"results{suffix}")
+    report_command([str(path), "--bootstrap", "50"])
+    assert "report written" in capsys.readouterr().out
+    assert len(pd.read_csv(tmp_path / "report" / "robustness.csv")) == 8  # 2 conditions x 4 tiers
+
+
+def _tiny_study_table() -> pd.DataFrame:
+    """A table as `study results configs/studies/tiny.yaml` writes it: the tiny encoder, generated
+    languages (en, xa, xb, xc) the language table does not know, two seeds, accuracy only."""
+    rows = []
+    for condition in ("none", "synthetic-mlm"):
+        for target in ("synthetic-topic", "synthetic-mlm"):
+            for seed in (0, 1):
+                run = f"target.tiny.{condition}.{target}.s{seed}"
+                for index, language in enumerate(("en", "xa", "xb", "xc")):
+                    value = 60.0 - 10 * index + (2.0 if condition != "none" else 0.0) + seed
+                    rows.append(["tiny", run, "tiny", condition, target, seed, "target", "test", target, language,
+                                 "accuracy", value, 300])  # fmt: skip
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def test_a_table_in_the_tiny_study_format_renders(tmp_path):
+    path = write_table(_tiny_study_table(), tmp_path / "results.csv")
+    assert list(read_table(path).columns) == COLUMNS
+    report_command([str(path), "--out", str(tmp_path / "out"), "--bootstrap", "100"])
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "does not know xa, xb, xc" in markdown
+    finding = next(line for line in markdown.splitlines() if "**synthetic-mlm on synthetic-topic, tiny**" in line)
+    assert "all: helps, +2.00 points [+2.00, +2.00] over 3 languages x 2 seeds" in finding
+    assert "2 seeds: the seed sign-flip test cannot reach p < 0.05" in finding
+
+
+def test_a_study_file_without_finished_runs_gives_a_report_that_says_so(tmp_path):
+    table, runs = load_results(Path("configs/studies/tiny.yaml"), {"out": str(tmp_path / "runs")})
+    assert table.empty and runs == tmp_path / "runs"
+    write_report(table, tmp_path / "report")
+    assert "the table has no rows" in (tmp_path / "report" / "report.md").read_text()
