@@ -2,17 +2,12 @@
 
 Colours are Okabe and Ito's colour-blind-safe palette, each encoder (or tier) also gets its own
 marker so a grey-scale print still separates them; axes say their units; points carry their
-language codes. Functions return a matplotlib Figure and never show it (the Agg backend is set by
-the caller that saves files: `lightning_xfer.report`).
+language codes. Functions return a matplotlib `Figure` built without pyplot: no global backend or
+figure registry is touched, saving renders through the Agg canvas, and a notebook displays it.
 """
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")  # figures are files; no display is ever needed
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -30,7 +25,8 @@ def _style(index: int) -> dict:
 def against_size(language_values: pd.DataFrame, value: str, ylabel: str, title: str) -> Figure:
     """`value` per language (one point per encoder and language) against CC-100 GiB, log x, with a
     least-squares trend on log10(GiB) per encoder. Languages without a size are listed, not drawn."""
-    figure, axes = plt.subplots(figsize=(7, 4.5))
+    figure = Figure(figsize=(7, 4.5))
+    axes = figure.subplots()
     sized = language_values[language_values["cc100_gib"].astype(float) > 0]
     for index, (encoder, rows) in enumerate(sized.groupby("encoder")):
         x, y = rows["cc100_gib"].astype(float).to_numpy(), rows[value].to_numpy()
@@ -55,7 +51,8 @@ def against_size(language_values: pd.DataFrame, value: str, ylabel: str, title: 
 
 def tier_bars(summary: pd.DataFrame, title: str, ylabel: str) -> Figure:
     """Mean gain per tier with its bootstrap interval, one bar per encoder within each tier."""
-    figure, axes = plt.subplots(figsize=(6.5, 4))
+    figure = Figure(figsize=(6.5, 4))
+    axes = figure.subplots()
     encoders = sorted(summary["encoder"].unique())
     width = 0.8 / max(len(encoders), 1)
     for index, encoder in enumerate(encoders):
@@ -74,23 +71,32 @@ def tier_bars(summary: pd.DataFrame, title: str, ylabel: str) -> Figure:
     return figure
 
 
+def _size_label(parameters: float) -> str:
+    return f"{parameters / 1e9:.1f}B" if parameters >= 1e9 else f"{parameters / 1e6:.0f}M"
+
+
 def against_parameters(scale: pd.DataFrame, value: str, ylabel: str, title: str) -> Figure:
-    """`value` (gain with its interval, or gap) against encoder parameters, log x, one line per tier."""
-    figure, axes = plt.subplots(figsize=(6.5, 4))
+    """`value` (gain with its interval as error bars, or gap) against encoder parameters, log x,
+    one line per tier; tiers are nudged apart sideways so their bars do not hide each other."""
+    figure = Figure(figsize=(6.5, 4))
+    axes = figure.subplots()
     known = scale.dropna(subset=["parameters", value])
     for index, tier in enumerate(TIERS):
         rows = known[known["tier"] == tier].sort_values("parameters")
         if rows.empty:
             continue
-        x = rows["parameters"].to_numpy(dtype=float)
+        x = rows["parameters"].to_numpy(dtype=float) * 1.04 ** (index - 1)
         y = rows[value].to_numpy(dtype=float)
         style = _style(index)
-        axes.plot(x, y, label=f"{tier}-resource", linewidth=1.2, **style)
+        error = None
         if value == "gain":
-            axes.fill_between(x, rows["ci_low"], rows["ci_high"], color=style["color"], alpha=0.15)
-        for encoder, xi, yi in zip(rows["encoder"], x, y, strict=True):
-            axes.annotate(encoder, (xi, yi), xytext=(3, -9), textcoords="offset points", fontsize=6)
+            error = np.nan_to_num(np.vstack([y - rows["ci_low"].to_numpy(), rows["ci_high"].to_numpy() - y]))
+        axes.errorbar(x, y, yerr=error, label=f"{tier}-resource", linewidth=1.2, capsize=3, **style)
     axes.set_xscale("log")
+    sizes = known.drop_duplicates("parameters").sort_values("parameters")
+    labels = [f"{encoder}\n{_size_label(n)}" for encoder, n in zip(sizes["encoder"], sizes["parameters"], strict=True)]
+    axes.set_xticks(sizes["parameters"], labels, fontsize=7)
+    axes.minorticks_off()
     axes.axhline(0, color="grey", linewidth=0.8)
     axes.set_xlabel("encoder parameters (log scale)")
     axes.set_ylabel(ylabel)

@@ -45,12 +45,9 @@ class Document:
         self.blocks.append(("table", frame if show else None, f"{name}.csv", caption))
 
     def figure(self, figure: Figure, name: str, caption: str) -> None:
-        """Save `figure` as `<name>.png` (150 dpi) and close it."""
-        import matplotlib.pyplot as plt
-
+        """Save `figure` as `<name>.png` (150 dpi, Agg)."""
         self.out.mkdir(parents=True, exist_ok=True)
         figure.savefig(self.out / f"{name}.png", dpi=150)
-        plt.close(figure)
         self.blocks.append(("figure", f"{name}.png", caption))
 
     def write(self) -> tuple[Path, Path]:
