@@ -16,6 +16,7 @@ import pytest
 import yaml
 from conftest import PROJECT
 from helpers import cli, wandb_history_keys
+from test_wandb import finished_run_file
 
 from lightning_xfer.encoder.loading import base_encoder_name
 
@@ -171,7 +172,7 @@ def test_quickstart_sweep_cell_runs_end_to_end_offline(tmp_path):
     env = {**os.environ, "WANDB_MODE": "offline"}
     done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    run_file = next(tmp_path.glob("runs/sweeps/quickstart/wandb/offline-run-*/run-*.wandb"))
+    run_file = finished_run_file(next(tmp_path.glob("runs/sweeps/quickstart/wandb/offline-run-*")))
     keys = wandb_history_keys(run_file)
     assert {"val/score"} | {f"val/synthetic-topic/accuracy/{language}" for language in ("en", "xc")} <= keys
     config = yaml.safe_load(next(tmp_path.glob("runs/sweeps/quickstart/config.yaml")).read_text())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ def wandb_run(tmp_path_factory):
         root,
         "--trainer.max_epochs=1",
         "--trainer.limit_train_batches=8",
+        "--trainer.log_every_n_steps=4",
         "--trainer.logger=pytorch_lightning.loggers.WandbLogger",
         "--trainer.logger.init_args.project=t",
         f"--trainer.logger.init_args.save_dir={root}",
@@ -38,11 +40,13 @@ def wandb_run(tmp_path_factory):
     )
     run.trainer.test(run.model, datamodule=run.datamodule, ckpt_path="best")
     wandb.finish()  # a command-line run finishes at exit; in-process we flush it ourselves
-    return next(root.glob("wandb/offline-run-*")), root
+    run_directory = next(root.glob("wandb/offline-run-*"))
+    finished_run_file(run_directory)
+    return run_directory, root
 
 
-def run_records(run_file: Path) -> list:
-    """The `run` records (id, name, group, job type, tags) of an offline W&B run file.
+def wandb_records(run_file: Path) -> list:
+    """Every record of an offline W&B run file, in order.
 
     The framing is the one tests/helpers.py `wandb_history_keys` reads: ':W&B', magic and version
     (7 bytes), then LevelDB log records (7-byte header: crc, length, type) in 32 KiB blocks.
@@ -61,12 +65,26 @@ def run_records(run_file: Path) -> list:
         if kind in (1, 4):
             record = wandb_internal_pb2.Record()
             record.ParseFromString(pending)
+            records.append(record)
             pending = b""
-            if record.WhichOneof("record_type") == "run":
-                records.append(record.run)
         elif kind == 0:
             break
     return records
+
+
+def finished_run_file(run_directory: Path, timeout: float = 120) -> Path:
+    """The run's `.wandb` file once W&B has written its last record (`exit`).
+
+    wandb 0.31 writes the file from its separate wandb-core process, which can still be writing
+    after `wandb.finish()` returns or the training process exits: a file read at once has been
+    seen without any history records.
+    """
+    run_file = next(run_directory.glob("run-*.wandb"))
+    deadline = time.monotonic() + timeout
+    while not any(r.WhichOneof("record_type") == "exit" for r in wandb_records(run_file)):
+        assert time.monotonic() < deadline, f"{run_file}: no exit record after {timeout} s"
+        time.sleep(0.5)
+    return run_file
 
 
 def test_table_holds_every_languages_test_scores(wandb_run):
@@ -93,7 +111,8 @@ def test_history_has_every_languages_test_key_and_the_table(wandb_run):
 
 def test_run_carries_the_studys_group_job_type_name_and_tags(wandb_run):
     run_directory, _ = wandb_run
-    latest = run_records(next(run_directory.glob("run-*.wandb")))[-1]
+    records = wandb_records(next(run_directory.glob("run-*.wandb")))
+    latest = [r.run for r in records if r.WhichOneof("record_type") == "run"][-1]
     assert latest.run_group == LABELS["study"]
     assert latest.job_type == LABELS["phase"]
     assert latest.display_name == LABELS["run_id"]
