@@ -148,7 +148,9 @@ class XferCLI(LightningCLI):
 def named_run(logger) -> Path | None:
     """The run directory a logger config names with an explicit version (`--trainer.logger
     TensorBoardLogger --trainer.logger.init_args.version my-run`), else None."""
-    init_args = getattr(logger, "init_args", None)
+    if not str(getattr(logger, "class_path", "")).endswith(("TensorBoardLogger", "CSVLogger")):
+        return None  # other loggers lay their folders out differently (W&B: <save_dir>/<project>/<id>)
+    init_args = logger.init_args
     version = getattr(init_args, "version", None)
     if version is None or getattr(init_args, "save_dir", None) is None:
         return None
