@@ -202,3 +202,31 @@ def test_submitit_local_executor_runs_a_two_run_graph_in_dependency_order(tmp_pa
     started = json.loads((runs[1].directory / "attempts.jsonl").read_text().splitlines()[0])["time"]
     assert records[0]["time"] <= started  # the target started after the intermediate run completed
     assert (tmp_path / "o" / "submitit").is_dir()
+
+
+def test_a_study_with_a_wandb_project_labels_every_run(tmp_path):
+    """group = study, job_type = phase, name = run id, and the per-language table callback with the
+    run's encoder / condition / target / seed: in the command line LightningCLI parses."""
+    import io
+    from contextlib import redirect_stdout
+
+    import yaml
+    from helpers import cli
+
+    study = tmp_path / "wandb.yaml"
+    study.write_text(TINY.read_text() + "wandb_project: xfer-tests\n")
+    runs = expand(load_study(study, {"out": str(tmp_path / "o")}))
+    target = next(r for r in runs if r.depends_on)
+    printed = io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(PROJECT)
+    try:
+        with redirect_stdout(printed), pytest.raises(SystemExit):
+            cli(*target.commands[0], "--print_config")
+    finally:
+        os.chdir(cwd)
+    config = yaml.safe_load(printed.getvalue())
+    logger = config["trainer"]["logger"]["init_args"]
+    assert (logger["group"], logger["job_type"], logger["name"]) == ("tiny", "target", target.id)
+    table = next(c["init_args"] for c in config["trainer"]["callbacks"] if c["class_path"].endswith("WandbScoreTable"))
+    assert (table["condition"], table["target"], table["seed"]) == (target.intermediate, target.target, target.seed)

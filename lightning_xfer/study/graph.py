@@ -174,7 +174,8 @@ def _check_encoder(encoder: EncoderEntry, problems: list[str]) -> None:
             problems.append(f"encoder {encoder.name!r}: the directory {name} does not exist")
 
 
-def _common(spec: StudySpec, run_id: str, phase: str, directory: Path, seed: int, encoder: EncoderEntry) -> list[str]:
+def _common(spec: StudySpec, run_id: str, phase: str, directory: Path, seed: int, encoder: EncoderEntry,
+            condition: str, target: str) -> list[str]:  # fmt: skip
     args = [*spec.args, *encoder.args, f"--seed_everything={seed}", f"--trainer.default_root_dir={directory}",
             f"--results.path={directory / 'results.jsonl'}", f"--results.phase={phase}",
             f"--results.run_name={run_id}"]  # fmt: skip
@@ -183,6 +184,10 @@ def _common(spec: StudySpec, run_id: str, phase: str, directory: Path, seed: int
         args += ["--trainer.logger=pytorch_lightning.loggers.WandbLogger", f"{logger}project={spec.wandb_project}",
                  f"{logger}save_dir={directory}", f"{logger}name={run_id}", f"{logger}group={spec.study}",
                  f"{logger}job_type={phase}"]  # fmt: skip
+        table = "--trainer.callbacks."  # the per-language table and tags (before the fit-only callback)
+        args += ["--trainer.callbacks+=lightning_xfer.wandb_tables.WandbScoreTable", f"{table}study={spec.study}",
+                 f"{table}phase={phase}", f"{table}run_id={run_id}", f"{table}encoder={encoder.name}",
+                 f"{table}condition={condition}", f"{table}target={target}", f"{table}seed={seed}"]  # fmt: skip
     return args
 
 
@@ -221,7 +226,7 @@ def _intermediate_run(spec, configs, encoder, condition, members, seed) -> Run:
     if len(members) > 1:
         tasks = [task for member in members for task in configs.tasks_of(member)]
         args += [f"--data.tasks={json.dumps(tasks)}", *spec.multitask_args]
-    args += _common(spec, run_id, "intermediate", directory, seed, encoder)
+    args += _common(spec, run_id, "intermediate", directory, seed, encoder, condition, NONE)
     args += _fit_args(spec, directory, "intermediate")
     args += [f"--export.dirpath={directory / 'encoder'}", "--export.weights=final"]
     commands = [["fit", *args]]
@@ -234,7 +239,7 @@ def _target_run(spec, configs, encoder, condition, start, target, config, trains
     run_id = f"{phase}.{encoder.name}.{condition}.{target}.s{seed}"
     directory = Path(spec.out) / run_id
     args = [*_config_args(configs, [*spec.base, *encoder.configs, config])]
-    args += _common(spec, run_id, phase, directory, seed, encoder)
+    args += _common(spec, run_id, phase, directory, seed, encoder, condition, target)
     if start is not None:
         args.append(f"--model.encoder.name={start}")
     if trains:
