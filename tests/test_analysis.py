@@ -154,6 +154,7 @@ def test_parameter_counts_and_the_smallest_size_with_a_null_interval():
     assert parameter_count("xlm-roberta-large") == 560e6
     assert parameter_count("facebook/xlm-roberta-xl") == 3.5e9
     assert parameter_count("my-encoder") is None
+    assert 1e5 < parameter_count("tiny") < 1e6  # counted from the preset's shape
     scale = pd.DataFrame({"intermediate": "squad", "target": "xnli", "tier": "low",
                           "encoder": ["base", "large", "xl"], "parameters": [270e6, 560e6, 3.5e9],
                           "gain": [3, 1, 0.1], "ci_low": [2, -0.5, -1], "ci_high": [4, 2, 1]})  # fmt: skip

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lightning_xfer.analysis.robustness import TIERS
+from lightning_xfer.analysis.robustness import ALL, TIERS
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000"]
+GROUPS = [*TIERS, ALL]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 
 
@@ -50,20 +51,21 @@ def against_size(language_values: pd.DataFrame, value: str, ylabel: str, title: 
 
 
 def tier_bars(summary: pd.DataFrame, title: str, ylabel: str) -> Figure:
-    """Mean gain per tier with its bootstrap interval, one bar per encoder within each tier."""
+    """Mean gain per tier (and over all zero-shot languages) with its bootstrap interval, one bar per
+    encoder within each group; a tier without languages is an empty slot, not a zero bar."""
     figure = Figure(figsize=(6.5, 4))
     axes = figure.subplots()
     encoders = sorted(summary["encoder"].unique())
     width = 0.8 / max(len(encoders), 1)
     for index, encoder in enumerate(encoders):
-        rows = summary[summary["encoder"] == encoder].set_index("tier").reindex(list(TIERS))
-        x = np.arange(len(TIERS)) + (index - (len(encoders) - 1) / 2) * width
+        rows = summary[summary["encoder"] == encoder].set_index("tier").reindex(GROUPS)
+        x = np.arange(len(GROUPS)) + (index - (len(encoders) - 1) / 2) * width
         error = np.vstack([rows["gain"] - rows["ci_low"], rows["ci_high"] - rows["gain"]])
         style = _style(index)
         axes.bar(x, rows["gain"], width * 0.9, color=style["color"], label=encoder,
                  yerr=np.nan_to_num(error), capsize=3, hatch=["", "//", "..", "xx"][index % 4])  # fmt: skip
     axes.axhline(0, color="grey", linewidth=0.8)
-    axes.set_xticks(np.arange(len(TIERS)), [f"{t}-resource" for t in TIERS])
+    axes.set_xticks(np.arange(len(GROUPS)), [f"{t}-resource" for t in TIERS] + ["all zero-shot"])
     axes.set_ylabel(ylabel)
     axes.set_title(title, fontsize=10)
     axes.legend(fontsize=8, frameon=False)

@@ -83,14 +83,12 @@ def overview_sentences(summary: pd.DataFrame) -> list[str]:
 
 def scale_sentences(nulls: pd.DataFrame) -> list[str]:
     """Per condition x target x tier: the smallest size at which the gain's interval includes zero."""
+    if nulls.empty or nulls["n_sizes"].max() < 2:
+        return ["Fewer than two encoder sizes have a known parameter count and a tier interval: no claim about scale."]
     sentences = []
-    for row in nulls.itertuples():
+    for row in nulls[nulls["n_sizes"] >= 2].itertuples():
         where = f"{row.intermediate} on {row.target}, {row.tier}-resource"
-        if row.n_sizes < 2:
-            sentences.append(
-                f"{where}: {row.n_sizes} encoder size(s) with a known parameter count, no claim about scale."
-            )
-        elif row.encoder is None:
+        if row.encoder is None:
             sentences.append(f"{where}: the gain's interval excludes zero at every one of the {row.n_sizes} sizes.")
         else:
             sentences.append(f"{where}: the smallest size whose interval includes zero is {row.encoder} "

@@ -51,9 +51,15 @@ class Document:
         self.blocks.append(("figure", f"{name}.png", caption))
 
     def write(self) -> tuple[Path, Path]:
-        """Write `report.md` and `report.html` into `out`."""
+        """Write `report.md` and `report.html` into `out`, after removing the figures and tables an
+        earlier report left there that this one does not write (a stale PNG would look current)."""
         self.out.mkdir(parents=True, exist_ok=True)
         markdown, page = self.out / "report.md", self.out / "report.html"
+        if markdown.exists():
+            current = {b[1] for b in self.blocks if b[0] == "figure"} | {b[2] for b in self.blocks if b[0] == "table"}
+            for stale in [*self.out.glob("*.png"), *self.out.glob("*.csv")]:
+                if stale.name not in current:
+                    stale.unlink()
         markdown.write_text(self.markdown(), encoding="utf-8")
         page.write_text(self.html(), encoding="utf-8")
         return markdown, page
