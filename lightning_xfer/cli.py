@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -45,6 +46,14 @@ class XferCLI(LightningCLI):
         parser.add_lightning_class_args(ResultsWriter, "results")
         parser.add_lightning_class_args(ExportEncoder, "export")
         parser.add_lightning_class_args(SubmissionWriter, "submission")
+
+    def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
+        # A W&B sweep agent writes each parameter as `--key={value}` with Python's str(), so a null
+        # arrives as `--key=None`, which YAML (and so LightningCLI) reads as the string "None".
+        if isinstance(args, dict) or hasattr(args, "as_dict"):  # a dict or Namespace: not a command line
+            return super().parse_arguments(parser, args)
+        argv = sys.argv[1:] if args is None else list(args)
+        self.config = parser.parse_args([re.sub(r"^(--[^=\s]+)=None$", r"\1=null", arg) for arg in argv])
 
     def _prepare_subcommand_parser(self, klass, subcommand: str, **kwargs) -> LightningArgumentParser:
         parser = super()._prepare_subcommand_parser(klass, subcommand, **kwargs)

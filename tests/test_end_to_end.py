@@ -101,6 +101,7 @@ def test_tasks_train_together_on_one_encoder(tmp_path):
     tasks = '[{"name": "synthetic-topic", "validation_languages": []}, {"name": "synthetic-mlm"}]'
     run = cli(
         "fit",
+        "--seed_everything=0",
         "--model.encoder.name=tiny",
         "--trainer.max_steps=3",
         "--trainer.log_every_n_steps=1",
@@ -113,10 +114,15 @@ def test_tasks_train_together_on_one_encoder(tmp_path):
     assert set(run.model.heads) == {"synthetic-topic", "synthetic-mlm"}
     header = next(tmp_path.glob("**/metrics.csv")).read_text().splitlines()[0]
     assert "train/synthetic-topic/loss" in header and "train/synthetic-mlm/loss" in header
-    batch, _, _ = next(iter(run.datamodule.train_dataloader()))
-    assert set(batch) == {"synthetic-topic", "synthetic-mlm"}
+    batches = {}  # each step draws one task (the DataModule's task sampling): collect a batch of each
+    for batch, _, _ in run.datamodule.train_dataloader():
+        assert len(batch) == 1
+        batches.update(batch)
+        if len(batches) == 2:
+            break
+    assert set(batches) == {"synthetic-topic", "synthetic-mlm"}
     run.model.zero_grad()
-    sum(run.model.forward_task(task, task_batch).loss for task, task_batch in batch.items()).backward()
+    sum(run.model.forward_task(task, task_batch).loss for task, task_batch in batches.items()).backward()
     for task in ("synthetic-topic", "synthetic-mlm"):
         grads = [p.grad for p in run.model.heads[task].parameters() if p.requires_grad]
         assert grads and all(g is not None and g.abs().sum() > 0 for g in grads), task
