@@ -10,7 +10,7 @@ from lightning_xfer.analysis import bootstrap
 from lightning_xfer.analysis.domains import condition_domain, domain_gains
 from lightning_xfer.analysis.examples import example_path, paired_example_gains
 from lightning_xfer.analysis.findings import limitation_sentences, scale_sentences, tier_sentences
-from lightning_xfer.analysis.gains import gain_table, missing_baselines, paired_gains, transfer_gaps
+from lightning_xfer.analysis.gains import gain_table, missing_baselines, paired_gains, transfer_gaps, unpaired_scores
 from lightning_xfer.analysis.planted import PlantedStudy, generate
 from lightning_xfer.analysis.robustness import robustness_summary
 from lightning_xfer.analysis.scale import parameter_count, smallest_null_size
@@ -45,6 +45,7 @@ def test_gains_are_paired_by_seed_and_unpaired_cells_are_left_out():
     gains = paired_gains(scores).set_index("seed")["gain"]
     assert gains.to_dict() == {0: 2, 1: 5}  # seed 2 has no baseline: no gain
     assert gain_table(scores).loc[0, "squad - none"] == pytest.approx(3.5)
+    assert unpaired_scores(scores).loc[0, ["unpaired", "seeds"]].tolist() == [1, [2]]
 
 
 def test_transfer_gap_is_english_minus_the_language_within_a_run():

@@ -63,6 +63,12 @@ def test_a_table_without_a_score_column_gets_a_report_that_says_why(tmp_path):
     assert (tmp_path / "report.html").exists()
 
 
+def test_a_table_without_test_scores_gets_a_report_that_says_why(tmp_path):
+    table = generate().table
+    write_report(table[table["stage"] == "validation"], tmp_path, n_boot=50)
+    assert "no test-stage score of a target's primary metric" in (tmp_path / "report.md").read_text()
+
+
 def test_a_table_without_seeds_is_read_as_one_seed_and_the_report_says_so(tmp_path):
     table = generate(PlantedStudy(seeds=(0,), encoders=("xlm-roberta-base",), targets=("xnli",))).table
     write_report(table.drop(columns=["seed"]), tmp_path, n_boot=50)
@@ -87,6 +93,10 @@ def test_a_condition_without_its_baseline_is_named_and_the_rest_is_reported(tmp_
     write_report(table, tmp_path, n_boot=50)
     markdown = (tmp_path / "report.md").read_text()
     assert "squad on xnli with xlm-roberta-large has no `none` run" in markdown
+    partial = generate().table
+    partial = partial[~((partial["intermediate"] == "none") & (partial["seed"] == 2))]
+    write_report(partial, tmp_path / "partial", n_boot=50)
+    assert "(seeds 2) have no `none` run with the same seed" in (tmp_path / "partial" / "report.md").read_text()
     assert set(pd.read_csv(tmp_path / "robustness.csv")["encoder"]) == {"xlm-roberta-base"}
     assert "xlm-roberta-large / squad" in pd.read_csv(tmp_path / "scores-xnli.csv").columns
 

@@ -44,6 +44,23 @@ def missing_baselines(scores: pd.DataFrame) -> list[tuple[str, str, str]]:
     )
 
 
+def unpaired_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """Per encoder x condition x target: scores left out of the gains because no `none` run has the
+    same seed and language (only where some `none` run exists; `missing_baselines` covers the rest).
+
+    Columns: encoder, intermediate, target, unpaired (count), seeds (the seeds concerned).
+    """
+    keys = ["encoder", "target", "seed", "language"]
+    base = scores[scores["intermediate"] == BASELINE]
+    treated = scores[(scores["intermediate"] != BASELINE) & scores.set_index(["encoder", "target"]).index.isin(
+        base.set_index(["encoder", "target"]).index)]  # fmt: skip
+    merged = treated.merge(base[keys].assign(paired=True), on=keys, how="left")
+    lone = merged[merged["paired"].isna()]
+    return lone.groupby(["encoder", "intermediate", "target"], as_index=False).agg(
+        unpaired=("language", "size"), seeds=("seed", lambda s: sorted(set(s)))
+    )
+
+
 def transfer_gaps(scores: pd.DataFrame) -> pd.DataFrame:
     """English score minus each other language's score, per run (same encoder, condition, seed).
 

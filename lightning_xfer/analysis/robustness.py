@@ -62,7 +62,15 @@ def robustness_summary(
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
-def _group_rows(cells, facts, runs_root, n_boot, level, rng) -> list[dict]:
+def _group_rows(
+    cells: pd.DataFrame,
+    facts: pd.DataFrame,
+    runs_root: Path | None,
+    n_boot: int,
+    level: float,
+    rng: np.random.Generator,
+) -> list[dict]:
+    """The rows of one encoder x condition x target: its gains as a seeds x languages grid, resampled."""
     grid = cells.groupby(["seed", "language"])["gain"].mean().unstack("language")
     seeds, codes = [int(s) for s in grid.index], [str(c) for c in grid.columns]
     values = grid.to_numpy(dtype=float)
@@ -110,7 +118,16 @@ def _ratio(rows: list[dict], replicates: dict[str, np.ndarray], level: float) ->
     return {"ratio_low_high": point, "ratio_ci_low": low, "ratio_ci_high": high}
 
 
-def _slope(values, codes, facts, seed_counts, language_counts, deltas, level) -> dict:
+def _slope(
+    values: np.ndarray,
+    codes: list[str],
+    facts: pd.DataFrame,
+    seed_counts: np.ndarray,
+    language_counts: np.ndarray,
+    deltas: np.ndarray | None,
+    level: float,
+) -> dict:
+    """Slope of a language's gain on log10 CC-100 GiB, with the interval from the same replicates."""
     sizes = facts.loc[codes, "cc100_gib"].to_numpy(dtype=float)
     sized = np.isfinite(sizes) & (sizes > 0)
     if sized.sum() < 2:

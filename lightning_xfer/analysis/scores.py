@@ -66,7 +66,9 @@ def primary_scores(table: pd.DataFrame) -> pd.DataFrame:
     """
     test = table[(table["stage"] == "test") & (table["task"] == table["target"])]
     metrics = primary_metrics(test)
-    keep = [metrics.get(t) == m for t, m in zip(test["target"], test["metric"], strict=True)]
+    keep = pd.Series(
+        [metrics.get(t) == m for t, m in zip(test["target"], test["metric"], strict=True)], index=test.index, dtype=bool
+    )
     chosen = test[keep].astype({"seed": int, "language": str})
     scores = chosen.groupby(KEYS, as_index=False).agg(value=("value", "mean"), run=("run", "first"))
     return scores[[*KEYS, "run", "value"]]

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COMMAND_HELP = "Write the robustness report (Markdown, HTML, CSV) for a study's results table."
 
@@ -32,7 +36,7 @@ def report_command(argv: list[str]) -> None:
     print(f"report written: {markdown}\n                {page}")
 
 
-def load_results(path: Path, overrides: dict[str, str] | None = None):
+def load_results(path: Path, overrides: dict[str, str] | None = None) -> tuple[pd.DataFrame, Path]:
     """(table, runs folder): a results table file as it is, or a study file's table collected from its runs.
 
     A table file's columns are not checked here: `write_report` reports missing ones.
@@ -58,10 +62,12 @@ def load_results(path: Path, overrides: dict[str, str] | None = None):
     return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=text_columns), path.parent
 
 
-def write_report(table, out: Path, runs_root: Path | None = None, source: str = "table", n_boot: int = 2000):
+def write_report(
+    table: pd.DataFrame, out: Path, runs_root: Path | None = None, source: str = "table", n_boot: int = 2000
+) -> tuple[Path, Path]:
     """Analyse `table` and write the report into `out`; returns (report.md, report.html)."""
     from lightning_xfer.analysis import findings
-    from lightning_xfer.analysis.gains import missing_baselines, paired_gains, transfer_gaps
+    from lightning_xfer.analysis.gains import missing_baselines, paired_gains, transfer_gaps, unpaired_scores
     from lightning_xfer.analysis.robustness import robustness_summary
     from lightning_xfer.analysis.scores import (
         ambiguous_targets,
@@ -84,14 +90,23 @@ def write_report(table, out: Path, runs_root: Path | None = None, source: str = 
     messages += [f"target {t} reports several metrics and the catalogue names none primary: left out"
                  for t in ambiguous_targets(table)]  # fmt: skip
     scores = primary_scores(table)
+    if scores.empty:
+        doc.heading("Findings")
+        doc.text("No analysis is possible: the table has no test-stage score of a target's primary metric "
+                 "(rows whose `task` is the run's `target`, `stage` test).")  # fmt: skip
+        doc.bullets(messages)
+        return doc.write()
     metrics = primary_metrics(table)
     gains, gaps = paired_gains(scores), transfer_gaps(scores)
+    messages += [f"{row.unpaired} score(s) of {row.intermediate} on {row.target} with {row.encoder} (seeds "
+                 f"{', '.join(map(str, row.seeds))}) have no `none` run with the same seed and language: left out "
+                 "of the gains" for row in unpaired_scores(scores).itertuples()]  # fmt: skip
     summary = robustness_summary(gains, runs_root=runs_root, n_boot=n_boot)
     limits = findings.limitation_sentences(missing_baselines(scores), unknown_languages(scores), messages)
     if gains.empty:
         limits.append("No condition has a `none` run to pair with: there are no gains to summarise.")
     elif summary.empty:
-        limits.append("No gain is on a zero-shot language the language table knows: no tier can be summarised.")
+        limits.append("Every gain is on English, the training language: nothing zero-shot to summarise.")
     scale_doc = Document(Path(out), "")  # scale is computed before findings, rendered after
     nulls = sections.scale_section(scale_doc, summary, gaps, metrics) if len(summary) else None
     sections.data_section(doc, scores, source)

@@ -57,8 +57,7 @@ def paper_table_section(doc: Document, scores: pd.DataFrame) -> None:
 
 def target_sections(doc: Document, scores, gains, gaps, summary, metrics: dict[str, str]) -> None:
     """Per target: scores per language, gains per language, tier bars, gain and gap against size."""
-    gain_means = language_means(gains, "gain") if not gains.empty else pd.DataFrame(columns=["target"])
-    gap_means = language_means(gaps, "gap") if not gaps.empty else pd.DataFrame(columns=["target"])
+    gain_means, gap_means = _language_means(gains, "gain"), _language_means(gaps, "gap")
     for target in sorted(scores["target"].unique()):
         metric = metrics.get(target, "score")
         unit = f"gain over none ({metric}, points)"
@@ -86,6 +85,14 @@ def target_sections(doc: Document, scores, gains, gaps, summary, metrics: dict[s
             title = f"{target}: transfer gap of the none runs against pre-training size"
             figure = figures.against_size(baseline, "gap", f"English minus language ({metric}, points)", title)
             doc.figure(figure, slug("gap-size", target), f"{target}: English minus the language, no intermediate task.")
+
+
+def _language_means(frame: pd.DataFrame, value: str) -> pd.DataFrame:
+    """`language_means`, or an empty frame with its columns when there is nothing to average."""
+    if frame.empty:
+        columns = ["encoder", "intermediate", "target", "language", value, "n_seeds", "tier", "cc100_gib"]
+        return pd.DataFrame(columns=columns)
+    return language_means(frame, value)
 
 
 def groups_section(doc: Document, gains: pd.DataFrame, gaps: pd.DataFrame) -> None:
