@@ -51,6 +51,14 @@ def tier_sentences(summary: pd.DataFrame) -> list[str]:
                          f"{row.n_languages} languages x {row.n_seeds} seeds (sign-flip p = {row.p_value:.3g} over "
                          f"seeds, {row.p_value_languages:.3g} over languages)")  # fmt: skip
         first = rows.iloc[0]
+        by_tier = rows.set_index("tier")
+        if min(by_tier["n_languages"].get("low", 0), by_tier["n_languages"].get("high", 0)) >= MIN_LANGUAGES:
+            ratio = (
+                f"low/high gain ratio {first.ratio_low_high:.2f} [{first.ratio_ci_low:.2f}, {first.ratio_ci_high:.2f}]"
+            )
+            if by_tier.loc["high", "ci_low"] <= 0 <= by_tier.loc["high", "ci_high"]:
+                ratio += " (unstable: the high-resource gain's interval includes zero)"
+            parts.append(ratio)
         if np.isfinite(first.slope_ci_low) and np.isfinite(first.slope_ci_high):
             trend = (
                 "shrinks"

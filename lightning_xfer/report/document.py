@@ -112,9 +112,10 @@ class Document:
 
 
 def _inline(text: str) -> str:
-    """Escape, then turn `**bold**` and `` `code` `` into HTML (the only markup the report writes)."""
+    """Escape, then turn `**bold**`, `*italic*` and `` `code` `` into HTML (the only markup the report writes)."""
     escaped = html.escape(text)
     escaped = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escaped)
+    escaped = re.sub(r"\*(.+?)\*", r"<i>\1</i>", escaped)
     return re.sub(r"`(.+?)`", r"<code>\1</code>", escaped)
 
 
