@@ -56,6 +56,13 @@ def test_the_report_recovers_the_planted_tier_gains(planted_report):
     assert "the smallest size whose interval includes zero" in markdown or "excludes zero at every" in markdown
 
 
+def test_the_planted_targets_use_the_catalogues_primary_metrics():
+    from lightning_xfer.analysis.planted import PRIMARY_METRIC
+    from lightning_xfer.tasks import catalogue
+
+    assert {t: catalogue()[t].primary_metric for t in PRIMARY_METRIC} == PRIMARY_METRIC
+
+
 def test_a_table_without_a_score_column_gets_a_report_that_says_why(tmp_path):
     write_report(generate().table.drop(columns=["value"]), tmp_path, n_boot=50)
     markdown = (tmp_path / "report.md").read_text()

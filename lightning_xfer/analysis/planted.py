@@ -28,13 +28,11 @@ import numpy as np
 import pandas as pd
 
 from lightning_xfer.languages import languages
-
-COLUMNS = ["study", "run", "encoder", "intermediate", "target", "seed", "phase", "stage", "task", "language",
-           "metric", "value", "examples"]  # fmt: skip
-"""The results table's columns (the contract of `lightning_xfer.study.table`)."""
+from lightning_xfer.study.table import COLUMNS
 
 PRIMARY_METRIC = {"xnli": "accuracy", "panx": "f1", "xcopa": "accuracy", "xquad": "f1", "tatoeba": "accuracy"}
-"""Primary metrics of the targets the generator knows (as the task catalogue declares them)."""
+"""Primary metrics of the targets the generator knows, as the task catalogue declares them (a test
+checks they agree; the catalogue itself is not imported because it loads torch, seconds per use)."""
 
 
 def _default_tier_gains() -> dict[str, dict[str, float]]:
