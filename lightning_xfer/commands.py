@@ -75,6 +75,13 @@ def study_command(argv: list[str]) -> None:
     run(argv)
 
 
+def report_command(argv: list[str]) -> None:
+    """The robustness report of a study's results table (lightning_xfer.report)."""
+    from lightning_xfer.report import report_command as run
+
+    run(argv)
+
+
 def score_command(argv: list[str]) -> None:
     """Score a submission folder against labels with the official metrics (lightning_xfer.scoring)."""
     from lightning_xfer.scoring import score_command as run
@@ -87,4 +94,5 @@ COMMANDS: dict[str, Callable[[list[str]], None]] = {
     "tasks": tasks_command,
     "encoders": encoders_command,
     "study": study_command,
+    "report": report_command,
 }
