@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from lightning_xfer.metrics.f1 import precision_recall_f1
+
 
 def nearest(queries: Tensor, keys: Tensor, k: int, block: int = 4096) -> tuple[Tensor, Tensor]:
     """Top-k cosine similarities and indices of `keys` for every row of `queries`."""
@@ -58,10 +60,7 @@ def best_threshold(candidates: list[tuple[float, str, str]], gold: set[tuple[str
     threshold, best_f1, correct = 0.0, 0.0, 0
     for extracted, (score, source, target) in enumerate(candidates, start=1):
         correct += (source, target) in gold
-        if correct == 0:
-            continue
-        precision, recall = correct / extracted, correct / len(gold)
-        f1 = 2 * precision * recall / (precision + recall)
+        f1 = precision_recall_f1(correct, extracted, len(gold)).f1
         if f1 > best_f1:
             best_f1 = f1
             following = candidates[extracted][0] if extracted < len(candidates) else score - 1e-6

@@ -32,6 +32,7 @@ from lightning_xfer.families.family import (
 )
 from lightning_xfer.heads import Head, HeadOutput, RetrievalHead
 from lightning_xfer.heads.pooling import Pooling
+from lightning_xfer.metrics.ranking import CUTOFF
 
 
 def middle_layer(num_layers: int) -> int:
@@ -106,7 +107,9 @@ class Retrieval(TaskFamily):
             batch["target_attention_mask"] = pad_sequences([[1] * len(t) for t in targets], 0)
         return batch
 
-    def collect(self, batch: dict[str, Tensor], output: HeadOutput) -> dict[str, Tensor]:
+    def collect(
+        self, batch: dict[str, Tensor], output: HeadOutput, settings: FeatureSettings | None = None
+    ) -> dict[str, Tensor]:
         return {"feature_index": batch["feature_index"].cpu(), "embedding": output.logits.float().cpu()}
 
     def embeddings(self, examples, features, collected) -> dict[str, Side]:
@@ -140,7 +143,7 @@ class Retrieval(TaskFamily):
                 for row, column in enumerate(scores.argmax(-1).tolist(), start=start):
                     predictions[queries.ids[row]] = index.indices[column]
             else:
-                top = scores.topk(min(20, scores.shape[1]), dim=-1).indices.tolist()
+                top = scores.topk(min(CUTOFF, scores.shape[1]), dim=-1).indices.tolist()
                 for row, columns in enumerate(top, start=start):
                     predictions[queries.ids[row]] = [index.ids[c] for c in columns]
         return predictions
