@@ -3,15 +3,51 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from torch import Tensor
 
+from lightning_xfer.metrics.accuracy import accuracy, accuracy_by_example
+from lightning_xfer.metrics.masked_lm import masked_token_accuracy, masked_token_accuracy_by_example
+from lightning_xfer.metrics.mlqa import mlqa_scores, mlqa_scores_by_example
+from lightning_xfer.metrics.ranking import (
+    average_precision_at_20,
+    average_precision_at_20_by_example,
+    reciprocal_rank_at_20,
+    reciprocal_rank_at_20_by_example,
+)
+from lightning_xfer.metrics.seqeval_chunks import chunk_scores, chunk_scores_by_example
+from lightning_xfer.metrics.squad import (
+    squad_scores,
+    squad_scores_by_example,
+    squad_v2_scores,
+    squad_v2_scores_by_example,
+)
+from lightning_xfer.metrics.token_accuracy import token_accuracy, token_accuracy_by_example
+
 if TYPE_CHECKING:
     import datasets
 
 log = logging.getLogger(__name__)
+
+ExampleMetric = Callable[[Mapping[str, Any], Mapping[str, Any], str], dict[str, dict[str, float]]]
+"""(predictions, references, language) -> {example id: its values of the metric, and "score"}."""
+
+BY_EXAMPLE: dict[Callable, ExampleMetric] = {
+    accuracy: accuracy_by_example,
+    squad_scores: squad_scores_by_example,
+    squad_v2_scores: squad_v2_scores_by_example,
+    mlqa_scores: mlqa_scores_by_example,
+    chunk_scores: chunk_scores_by_example,
+    token_accuracy: token_accuracy_by_example,
+    average_precision_at_20: average_precision_at_20_by_example,
+    reciprocal_rank_at_20: reciprocal_rank_at_20_by_example,
+    masked_token_accuracy: masked_token_accuracy_by_example,
+}
+"""Each corpus metric's per-example form, from the same per-example values. BUCC's `bucc_scores`
+has none: it scores one mined set of sentence pairs, and no pair or sentence is an example."""
 
 
 @dataclass(frozen=True)
@@ -96,3 +132,21 @@ def score_eval_set(
         for metric, value in values.items()
     ]
     return scores, predictions
+
+
+def example_records(eval_set: EvaluationSet, predictions: dict[str, Any]) -> list[dict[str, Any]]:
+    """One record per scored example of one (task, language): its `id`, `score` (the task's primary
+    metric for that example, in points) and the metric's per-example values, in reference order.
+
+    The examples are those `score_eval_set` scores: labelled and predicted. Empty when the task's
+    metric has no per-example form (BUCC, or a metric this module does not know) or none was scored.
+    """
+    task = eval_set.task
+    by_example = BY_EXAMPLE.get(task.metric)
+    if by_example is None or not predictions:
+        return []
+    references = task.family.references(task, eval_set.examples)
+    references = {key: value for key, value in references.items() if key in predictions}
+    if not references:
+        return []
+    return [{"id": key, **values} for key, values in by_example(predictions, references, eval_set.language).items()]

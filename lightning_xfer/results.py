@@ -3,6 +3,12 @@
 `results.jsonl` lands in the run's log directory (or `path`). Rows carry what a study needs to
 group them later: encoder, seed, phase, stage, step, git commit. Each evaluation appends its rows
 in a single write, so an interrupted run never leaves half a table.
+
+Each test evaluation also writes, beside `results.jsonl`, `examples/<task>-<language>.jsonl`: one
+JSON line per scored example with its `id`, `score` (in points) and the values its metric adds up
+(`lightning_xfer.evaluation.example_records`), for a paired bootstrap over test examples
+(`lightning_xfer.analysis.examples`). A later test of the same run replaces the files. Validation
+writes none: it runs every epoch to select checkpoints, and the report resamples test examples only.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback
 
-from lightning_xfer.evaluation import Score
+from lightning_xfer.evaluation import Score, example_records
 
 
 def run_directory(trainer: pl.Trainer) -> Path:
@@ -116,6 +122,20 @@ class ResultsWriter(Callback):
             os.fsync(handle.fileno())
         return path
 
+    def write_examples(self, trainer: pl.Trainer, pl_module: pl.LightningModule, directory: Path) -> int:
+        """Per-example records of every test set into `directory/examples/`; how many files."""
+        datamodule = getattr(trainer, "datamodule", None)
+        eval_sets = getattr(datamodule, "eval_sets", {}).get("test", [])
+        predictions = getattr(pl_module, "latest_predictions", {})
+        written = 0
+        for eval_set in eval_sets:
+            records = example_records(eval_set, predictions.get((eval_set.task.name, eval_set.language), {}))
+            if records:
+                path = directory / "examples" / f"{eval_set.task.name}-{eval_set.language}.jsonl"
+                write_atomically(path, "".join(json.dumps(record) + "\n" for record in records))
+                written += 1
+        return written
+
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.sanity_checking:
             self.write(trainer, pl_module)
@@ -123,8 +143,11 @@ class ResultsWriter(Callback):
     def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         path = self.write(trainer, pl_module)
         if path and trainer.is_global_zero:
+            files = self.write_examples(trainer, pl_module, path.parent)
             print(format_table(pl_module.latest_scores))
             print(f"results appended to {path}")
+            if files:
+                print(f"per-example scores of {files} test sets in {path.parent / 'examples'}")
 
 
 def format_table(scores: list[Score]) -> str:
@@ -142,3 +165,14 @@ def format_table(scores: list[Score]) -> str:
         averages = [sum(v.get(m, 0.0) for v in by_language.values()) / len(by_language) for m in metrics]
         out.append(f"{'avg':<8}  " + "  ".join(f"{a:14.2f}" for a in averages))
     return "\n".join(out)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one step: a reader sees the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)

@@ -17,3 +17,15 @@ def accuracy(predictions: Mapping[str, Any], references: Mapping[str, Any], lang
     ids = aligned(predictions, references)
     correct = sum(str(predictions[key]) == str(references[key]) for key in ids)
     return {"accuracy": correct / len(ids) * 100}
+
+
+def accuracy_by_example(
+    predictions: Mapping[str, Any], references: Mapping[str, Any], language: str = ""
+) -> dict[str, dict[str, float]]:
+    """Per example {"correct": 0 or 1, "score": 0 or 100}, in reference order.
+
+    `sum(correct) / n * 100` is `accuracy` to the last bit (the mean of `score` may differ there).
+    """
+    ids = aligned(predictions, references)
+    correct = {key: int(str(predictions[key]) == str(references[key])) for key in ids}
+    return {key: {"correct": right, "score": 100.0 * right} for key, right in correct.items()}

@@ -13,11 +13,11 @@ import re
 import string
 import sys
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
 from lightning_xfer.errors import UserError
-from lightning_xfer.metrics.squad import span_scores
+from lightning_xfer.metrics.squad import question_scores, span_records, span_scores
 
 _ARTICLES = {
     "en": re.compile(r"\b(a|an|the)\b"),
@@ -69,9 +69,15 @@ def mlqa_scores(
     predictions: Mapping[str, str], references: Mapping[str, Sequence[str]], language: str
 ) -> dict[str, float]:
     """{"exact_match", "f1"} with MLQA's normalisation for `language`."""
-    return span_scores(
-        predictions,
-        references,
-        normalize=lambda text: " ".join(mlqa_tokens(text, language)),
-        tokenize=str.split,
-    )
+    return span_scores(predictions, references, normalize=_normalizer(language), tokenize=str.split)
+
+
+def mlqa_scores_by_example(
+    predictions: Mapping[str, str], references: Mapping[str, Sequence[str]], language: str
+) -> dict[str, dict[str, float]]:
+    """`mlqa_scores` per question (see `lightning_xfer.metrics.squad.span_records`)."""
+    return span_records(question_scores(predictions, references, _normalizer(language), tokenize=str.split))
+
+
+def _normalizer(language: str) -> Callable[[str], str]:
+    return lambda text: " ".join(mlqa_tokens(text, language))

@@ -10,6 +10,7 @@ for POS; this module reproduces the published ones.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 
 from lightning_xfer.errors import UserError
@@ -52,10 +53,7 @@ def chunk_scores(
     predictions: Mapping[str, Sequence[str]], references: Mapping[str, Sequence[str]], language: str = ""
 ) -> dict[str, float]:
     """{"f1", "precision", "recall"} over chunks, x100, plus token-level "token_accuracy"."""
-    ids = aligned(predictions, references)
-    for key in ids:
-        if len(predictions[key]) != len(references[key]):
-            raise UserError(f"example {key}: {len(predictions[key])} predicted tags for {len(references[key])} tokens")
+    ids = _checked(predictions, references)
     gold = chunks([references[k] for k in ids])
     predicted = chunks([predictions[k] for k in ids])
     scores = precision_recall_f1(len(gold & predicted), len(predicted), len(gold))
@@ -67,3 +65,39 @@ def chunk_scores(
         "recall": scores.recall * 100,
         "token_accuracy": right / tokens * 100 if tokens else 0.0,
     }
+
+
+def chunk_scores_by_example(
+    predictions: Mapping[str, Sequence[str]], references: Mapping[str, Sequence[str]], language: str = ""
+) -> dict[str, dict[str, float]]:
+    """Per sentence, in reference order: chunk counts "correct", "predicted", "gold", token counts
+    "tokens_correct", "tokens", and "score", the sentence's chunk F1 x100 (0 without any chunk).
+
+    Chunks are found over the joined sentences, as `chunk_scores` finds them, and each is counted
+    in the sentence where it starts; so the summed counts, through `precision_recall_f1`, give
+    `chunk_scores` to the last bit, for any resample of sentences too.
+    """
+    ids = _checked(predictions, references)
+    starts, position = [], 0
+    for key in ids:
+        starts.append(position)
+        position += len(references[key]) + 1  # the "O" that `chunks` puts after every sentence
+    gold, predicted = chunks([references[k] for k in ids]), chunks([predictions[k] for k in ids])
+    counts = {key: {"correct": 0, "predicted": 0, "gold": 0} for key in ids}
+    for name, found in (("correct", gold & predicted), ("predicted", predicted), ("gold", gold)):
+        for _, first, _ in found:
+            counts[ids[bisect_right(starts, first) - 1]][name] += 1
+    records = {}
+    for key, count in counts.items():
+        right = sum(p == g for p, g in zip(predictions[key], references[key], strict=True))
+        f1 = precision_recall_f1(count["correct"], count["predicted"], count["gold"]).f1
+        records[key] = {**count, "tokens_correct": right, "tokens": len(references[key]), "score": f1 * 100}
+    return records
+
+
+def _checked(predictions: Mapping[str, Sequence[str]], references: Mapping[str, Sequence[str]]) -> list:
+    ids = aligned(predictions, references)
+    for key in ids:
+        if len(predictions[key]) != len(references[key]):
+            raise UserError(f"example {key}: {len(predictions[key])} predicted tags for {len(references[key])} tokens")
+    return ids
