@@ -10,8 +10,12 @@ Both read mean-pooled, L2-normalised states (special tokens included) of the sam
   the layer outputs without the embeddings, each English sentence searching the other
   language's sentences (`similarity_search(x, y)` indexes x, the language, and queries with y).
 
-Inputs are cut at 512 tokens for both (XTREME's length; the old runs cut at 128, which no
-Tatoeba sentence reaches with XLM-R's tokenizer). Prints one row per language and the means.
+Inputs are cut at 512 tokens for both (XTREME's length; the old runs cut at 128, which only 6
+lines of all 82 files exceed with XLM-R's tokenizer). Prints one row per language and the means.
+
+Latest run (multilingual-e5-small, 2 shared CPU cores, 43 min): mean over all 41 languages 74.8
+old, 71.7 new (XTREME's 36: 75.1 old, 72.3 new); de 95.3 -> 89.6, es 88.5 -> 87.0, zh 82.8 -> 72.9,
+sw 69.2 -> 62.6. The old column reproduces the project's earlier measurements exactly.
 """
 
 from __future__ import annotations
