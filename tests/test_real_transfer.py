@@ -23,7 +23,7 @@ from helpers import cli, results
 
 pytestmark = [pytest.mark.e5, pytest.mark.real_data]
 
-TATOEBA_FLOORS = {"de": 90.0, "es": 83.0, "zh": 77.0, "sw": 62.0}
+TATOEBA_FLOORS = {"de": 84.0, "es": 81.0, "zh": 67.0, "sw": 55.0}
 PANX_FLOORS = {"en": 55.0, "de": 57.0, "es": 47.0, "ru": 30.0}
 XQUAD_FLOORS = {"en": 20.0, "de": 18.0, "es": 18.0}
 
@@ -75,10 +75,11 @@ def scores(root, metric, stage="test") -> dict[str, float]:
 
 
 def test_tatoeba_retrieval_without_training(encoder, request, tmp_path):
-    """XTREME protocol: mean-pooled layer 7 of 12, nearest English sentence by cosine, 1,000 pairs.
+    """XTREME protocol: mean-pooled `hidden_states[8]` of 12 (XTREME's specific_layer 7); each English
+    sentence's nearest translation by cosine, up to 1,000 pairs.
 
-    Measured: de 95.3, es 88.5, zh 82.8, sw 69.2 (all 41 languages: mean 74.8).
-    Random twin: de 4.6, es 4.0, zh 1.8, sw 8.2.
+    Measured: de 89.6, es 87.0, zh 72.9, sw 62.6 (all 41 languages: mean 71.7).
+    Random twin: de 4.1, es 4.1, zh 1.1, sw 8.2.
     (e5's own last-layer pooling is better still: de 98.5, es 95.4, zh 92.1, sw 76.4.)
     """
     tasks = [{"name": "tatoeba", "data_dir": str(shared("tatoeba")), "languages": list(TATOEBA_FLOORS)}]

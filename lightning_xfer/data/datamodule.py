@@ -29,7 +29,7 @@ from lightning_xfer.families.family import FeatureSettings
 from lightning_xfer.tasks import RunTask, Task, TaskConfig, resolve_tasks
 
 log = logging.getLogger(__name__)
-FEATURE_VERSION = 2  # bump when feature conversion changes, so cached features are rebuilt
+FEATURE_VERSION = 3  # bump when feature conversion changes, so cached features are rebuilt
 
 
 @dataclass

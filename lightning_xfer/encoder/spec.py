@@ -25,8 +25,9 @@ class EncoderSpec:
     """Recompute activations in the backward pass: less memory for large encoders, ~30% slower."""
     hidden_layer: int = -1
     """Which hidden layer the heads read (-1 = last; 0 = embeddings; k = output of layer k, i.e.
-    `transformers`' `hidden_states[k]`). Retrieval tasks read XTREME's middle layer instead unless a
-    task's `head_layer` says otherwise."""
+    `transformers`' `hidden_states[k]`). Tatoeba and BUCC read XTREME's middle layer
+    (`hidden_states[8]` of 12) and LAReQA/Mewsli-X the last, unless a task's `head_layer` says
+    otherwise."""
     pooling: Literal["first", "mean", "last"] = "first"
     """How classification and multiple-choice heads get one vector per input: the first token
     (`<s>`/`[CLS]`, the encoders' recipe), the mean of real tokens, or the last non-padding token

@@ -50,7 +50,8 @@ class TaskConfig:
     dropped from training. XQuAD is 1,190 questions of SQuAD v1.1 dev: list the XQuAD file here
     when training on that dev file."""
     head_layer: int | None = None
-    """Hidden layer this task's head reads; None: the encoder's `hidden_layer`, or for retrieval the
-    middle layer XTREME uses (7 of 12, 13 of 24)."""
+    """Hidden layer this task's head reads, a `transformers` `hidden_states` index; None: the encoder's
+    `hidden_layer`, or for retrieval the family's layer: XTREME's middle layer for Tatoeba/BUCC
+    (`hidden_states[8]` of 12, `[14]` of 24), the last for LAReQA/Mewsli-X."""
     loss_weight: float = 1.0
     """Weight of this task's loss when several tasks train together."""
