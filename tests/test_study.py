@@ -230,3 +230,27 @@ def test_a_study_with_a_wandb_project_labels_every_run(tmp_path):
     assert (logger["group"], logger["job_type"], logger["name"]) == ("tiny", "target", target.id)
     table = next(c["init_args"] for c in config["trainer"]["callbacks"] if c["class_path"].endswith("WandbScoreTable"))
     assert (table["condition"], table["target"], table["seed"]) == (target.intermediate, target.target, target.seed)
+
+
+def test_only_a_dependent_run_starts_when_its_dependency_is_complete_on_disk(finished):
+    """`study run --only <target>`: the intermediate run it needs is outside the selection but done."""
+    _, runs, _ = finished
+    target = next(r for r in runs if r.depends_on and r.target == "synthetic-topic")
+    (target.directory / "complete.json").rename(target.directory / "complete.before.json")
+    cwd = os.getcwd()
+    os.chdir(PROJECT)
+    try:
+        others = [r for r in runs if r is not target]
+        assert run_local([target], PROJECT, in_process=True, others=others) == {target.id: "done"}
+    finally:
+        os.chdir(cwd)
+    (dependency,) = [r for r in runs if r.id == target.depends_on[0]]
+    (dependency.directory / "complete.json").rename(dependency.directory / "complete.moved.json")
+    (target.directory / "complete.json").rename(target.directory / "complete.again.json")
+    attempts = len(fit_attempts(target))
+    try:  # a dependency that is not complete: the selected run waits, and nothing trains
+        assert run_local([target], PROJECT, in_process=True, others=[dependency]) == {target.id: "blocked"}
+        assert len(fit_attempts(target)) == attempts
+    finally:
+        (dependency.directory / "complete.moved.json").rename(dependency.directory / "complete.json")
+        (target.directory / "complete.again.json").rename(target.directory / "complete.json")

@@ -41,7 +41,7 @@ def study_command(argv: list[str]) -> None:
     if bad:
         raise UserError(f"--set expects NAME=VALUE, got {bad[0]!r}")
     spec = load_study(args.file, dict(item.split("=", 1) for item in args.set))
-    runs = expand(spec)
+    every_run = runs = expand(spec)
     if args.only:
         runs = [r for r in runs if any(text in r.id for text in args.only)]
         if not runs:
@@ -56,7 +56,9 @@ def study_command(argv: list[str]) -> None:
         if args.executor == "local":
             from lightning_xfer.study.local import run_local
 
-            outcome = run_local(runs, project, args.parallel, args.retry_failed, args.in_process)
+            others = [r for r in every_run if r not in runs]
+            outcome = run_local(runs, project, args.parallel, args.retry_failed, args.in_process, others)
+            outcome = {key: state for key, state in outcome.items() if key in {r.id for r in runs}}
             print_status(runs)
             print(f"wall time {time.time() - started:.0f} s")
             if any(state != "done" for state in outcome.values()):

@@ -46,12 +46,22 @@ def prepare(run: Run) -> str:
 
 
 def run_local(
-    runs: list[Run], project: Path, parallel: int = 1, retry_failed: bool = False, in_process: bool = False
+    runs: list[Run],
+    project: Path,
+    parallel: int = 1,
+    retry_failed: bool = False,
+    in_process: bool = False,
+    others: list[Run] = (),
 ) -> dict[str, str]:
-    """Run what is left of the study; returns each run's outcome (done, failed, blocked)."""
+    """Run what is left of `runs`; returns each run's outcome (done, failed, running, blocked).
+
+    `others`: the study's runs outside this selection (`--only`); a selected run whose dependency
+    is among them starts when that dependency is complete on disk.
+    """
     if in_process:
         parallel = 1  # LightningCLI runs are not made to share one interpreter at the same time
-    outcome: dict[str, str] = {}
+    outcome: dict[str, str] = {r.id: status_of(r).state for r in others}
+    outcome.update({key: "blocked" for key, state in outcome.items() if state not in ("done", "running")})
     pending = []
     for run in runs:
         state = status_of(run).state
