@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import struct
 import sys
+import time
 from pathlib import Path
 
 from conftest import PROJECT
@@ -36,30 +37,52 @@ def results(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def wandb_history_keys(run_file: Path) -> set[str]:
-    """Keys of the history rows in an offline W&B run file.
+def wandb_records(run_file: Path) -> list:
+    """Every record of an offline W&B run file, in order.
 
-    The file is ':W&B', a 2-byte magic and a version byte, then LevelDB log records (7-byte
-    header: crc, length, type) in 32 KiB blocks, each record a `wandb_internal_pb2.Record`.
+    The framing is the one tests/helpers.py `wandb_history_keys` reads: ':W&B', magic and version
+    (7 bytes), then LevelDB log records (7-byte header: crc, length, type) in 32 KiB blocks.
     """
     from wandb.proto import wandb_internal_pb2
 
     data = run_file.read_bytes()
-    assert data[:4] == b":W&B"
-    keys, position, pending = set(), 7, b""
+    records, position, pending = [], 7, b""
     while position + 7 <= len(data):
-        if 32768 - position % 32768 < 7:  # block trailer too small for a header: padding
+        if 32768 - position % 32768 < 7:
             position += 32768 - position % 32768
             continue
         _, length, kind = struct.unpack_from("<IHB", data, position)
         pending += data[position + 7 : position + 7 + length]
         position += 7 + length
-        if kind in (1, 4):  # a full record, or the last fragment of one
+        if kind in (1, 4):
             record = wandb_internal_pb2.Record()
             record.ParseFromString(pending)
+            records.append(record)
             pending = b""
-            if record.WhichOneof("record_type") == "history":
-                keys.update(item.key or "/".join(item.nested_key) for item in record.history.item)
         elif kind == 0:
             break
+    return records
+
+
+def finished_run_file(run_directory: Path, timeout: float = 120) -> Path:
+    """The run's `.wandb` file once W&B has written its last record (`exit`).
+
+    wandb 0.31 writes the file from its separate wandb-core process, which can still be writing
+    after `wandb.finish()` returns or the training process exits: a file read at once has been
+    seen without any history records.
+    """
+    run_file = next(run_directory.glob("run-*.wandb"))
+    deadline = time.monotonic() + timeout
+    while not any(r.WhichOneof("record_type") == "exit" for r in wandb_records(run_file)):
+        assert time.monotonic() < deadline, f"{run_file}: no exit record after {timeout} s"
+        time.sleep(0.5)
+    return run_file
+
+
+def wandb_history_keys(run_file: Path) -> set[str]:
+    """Keys of the history rows in an offline W&B run file."""
+    keys = set()
+    for record in wandb_records(run_file):
+        if record.WhichOneof("record_type") == "history":
+            keys.update(item.key or "/".join(item.nested_key) for item in record.history.item)
     return keys

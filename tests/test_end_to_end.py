@@ -4,7 +4,7 @@ import json
 
 import pytest
 import torch
-from helpers import quickstart, results, wandb_history_keys
+from helpers import finished_run_file, quickstart, results, wandb_history_keys
 
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.model import XferModule
@@ -85,7 +85,7 @@ def test_wandb_offline_run_logs_every_language(tmp_path):
     import wandb
 
     wandb.finish()  # a command-line run finishes at exit; in-process we flush it ourselves
-    run_file = next(tmp_path.glob("wandb/offline-run-*/run-*.wandb"))
+    run_file = finished_run_file(next(tmp_path.glob("wandb/offline-run-*")))
     keys = wandb_history_keys(run_file)
     for language in ("en", "xa", "xb", "xc", "avg"):
         assert f"val/synthetic-topic/accuracy/{language}" in keys

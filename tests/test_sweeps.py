@@ -15,8 +15,7 @@ import sys
 import pytest
 import yaml
 from conftest import PROJECT
-from helpers import cli, wandb_history_keys
-from test_wandb import finished_run_file
+from helpers import cli, finished_run_file, wandb_history_keys
 
 from lightning_xfer.encoder.loading import base_encoder_name
 

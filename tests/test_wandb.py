@@ -7,12 +7,9 @@ line the way a study runner would; the tests read what W&B wrote to disk.
 from __future__ import annotations
 
 import json
-import struct
-import time
-from pathlib import Path
 
 import pytest
-from helpers import quickstart, results, wandb_history_keys
+from helpers import finished_run_file, quickstart, results, wandb_history_keys, wandb_records
 
 from lightning_xfer.wandb_tables import COLUMNS
 
@@ -43,48 +40,6 @@ def wandb_run(tmp_path_factory):
     run_directory = next(root.glob("wandb/offline-run-*"))
     finished_run_file(run_directory)
     return run_directory, root
-
-
-def wandb_records(run_file: Path) -> list:
-    """Every record of an offline W&B run file, in order.
-
-    The framing is the one tests/helpers.py `wandb_history_keys` reads: ':W&B', magic and version
-    (7 bytes), then LevelDB log records (7-byte header: crc, length, type) in 32 KiB blocks.
-    """
-    from wandb.proto import wandb_internal_pb2
-
-    data = run_file.read_bytes()
-    records, position, pending = [], 7, b""
-    while position + 7 <= len(data):
-        if 32768 - position % 32768 < 7:
-            position += 32768 - position % 32768
-            continue
-        _, length, kind = struct.unpack_from("<IHB", data, position)
-        pending += data[position + 7 : position + 7 + length]
-        position += 7 + length
-        if kind in (1, 4):
-            record = wandb_internal_pb2.Record()
-            record.ParseFromString(pending)
-            records.append(record)
-            pending = b""
-        elif kind == 0:
-            break
-    return records
-
-
-def finished_run_file(run_directory: Path, timeout: float = 120) -> Path:
-    """The run's `.wandb` file once W&B has written its last record (`exit`).
-
-    wandb 0.31 writes the file from its separate wandb-core process, which can still be writing
-    after `wandb.finish()` returns or the training process exits: a file read at once has been
-    seen without any history records.
-    """
-    run_file = next(run_directory.glob("run-*.wandb"))
-    deadline = time.monotonic() + timeout
-    while not any(r.WhichOneof("record_type") == "exit" for r in wandb_records(run_file)):
-        assert time.monotonic() < deadline, f"{run_file}: no exit record after {timeout} s"
-        time.sleep(0.5)
-    return run_file
 
 
 def test_table_holds_every_languages_test_scores(wandb_run):
