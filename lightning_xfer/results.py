@@ -95,6 +95,8 @@ class ResultsWriter(Callback):
             "phase": self.phase,
             "encoder": pl_module.encoder_spec.name,
             "seed": self.seed,
+            # how several training tasks were mixed (`temperature T=2.0`); None with one task
+            "task_sampling": getattr(trainer.datamodule, "sampling_description", lambda: None)(),
             "epoch": trainer.current_epoch,
             "global_step": trainer.global_step,
             "checkpoint": trainer.ckpt_path,

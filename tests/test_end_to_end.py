@@ -126,6 +126,10 @@ def test_tasks_train_together_on_one_encoder(tmp_path):
     for task in ("synthetic-topic", "synthetic-mlm"):
         grads = [p.grad for p in run.model.heads[task].parameters() if p.requires_grad]
         assert grads and all(g is not None and g.abs().sum() > 0 for g in grads), task
+    # The results rows say how the tasks were mixed.
+    run.trainer.test(run.model, datamodule=run.datamodule, verbose=False)
+    rows = results(next(tmp_path.glob("**/results.jsonl")))
+    assert rows and {row["task_sampling"] for row in rows} == {"proportional"}
 
 
 def test_two_process_data_parallel_evaluation_scores_each_example_once(trained, tmp_path):
