@@ -71,8 +71,11 @@ def finished_run_file(run_directory: Path, timeout: float = 120) -> Path:
     after `wandb.finish()` returns or the training process exits: a file read at once has been
     seen without any history records.
     """
-    run_file = next(run_directory.glob("run-*.wandb"))
     deadline = time.monotonic() + timeout
+    while not list(run_directory.glob("run-*.wandb")):  # the writer process may not have opened it yet
+        assert time.monotonic() < deadline, f"{run_directory}: no .wandb file after {timeout} s"
+        time.sleep(0.5)
+    run_file = next(run_directory.glob("run-*.wandb"))
     while not any(r.WhichOneof("record_type") == "exit" for r in wandb_records(run_file)):
         assert time.monotonic() < deadline, f"{run_file}: no exit record after {timeout} s"
         time.sleep(0.5)

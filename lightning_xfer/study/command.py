@@ -58,7 +58,6 @@ def study_command(argv: list[str]) -> None:
 
             others = [r for r in every_run if r not in runs]
             outcome = run_local(runs, project, args.parallel, args.retry_failed, args.in_process, others)
-            outcome = {key: state for key, state in outcome.items() if key in {r.id for r in runs}}
             print_status(runs)
             print(f"wall time {time.time() - started:.0f} s")
             if any(state != "done" for state in outcome.values()):

@@ -98,4 +98,4 @@ def run_local(
                 free.append(slot)
                 outcome[run.id] = "done" if future.result() else "failed"
                 print(f"== {run.id}: {outcome[run.id]} ({status_of(run).detail or run.directory})", flush=True)
-    return outcome
+    return {run.id: outcome[run.id] for run in runs}

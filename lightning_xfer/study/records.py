@@ -92,6 +92,7 @@ def status_of(run: Run) -> RunStatus:
 
 
 def _alive(pid: int) -> bool:
+    """Whether `pid` runs; a zombie (killed, not yet reaped: its parent was killed too) does not."""
     if pid <= 0:
         return False
     try:
@@ -100,4 +101,8 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): trust the signal check
+    return state != "Z"
