@@ -166,7 +166,9 @@ def test_quickstart_sweep_cell_runs_end_to_end_offline(tmp_path):
     argv = [*agent_command(sweep, values), "--trainer.max_epochs=1", "--trainer.limit_train_batches=8"]
     argv[1] = sys.executable
     (tmp_path / "configs").symlink_to(PROJECT / "configs")  # run in tmp_path: runs/ lands there
-    env = {**os.environ, "WANDB_MODE": "offline"}
+    # Without WANDB_SERVICE: an earlier in-process W&B test exported its service's address, and a
+    # child that inherits it logs through that service (CI once found no run file after 120 s).
+    env = {key: value for key, value in os.environ.items() if key != "WANDB_SERVICE"} | {"WANDB_MODE": "offline"}
     done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     run_file = finished_run_file(next(tmp_path.glob("runs/sweeps/quickstart/wandb/offline-run-*")))

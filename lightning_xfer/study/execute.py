@@ -38,6 +38,9 @@ def execute(run: Run, project: Path, environment: dict[str, str] | None = None, 
         records.mark_running(run)
     env = {**os.environ, **(environment or {})}
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # A process that has started W&B exports its service's address; a run's command that inherited
+    # it would log through that process's service (and lose its run file when that one is gone).
+    env.pop("WANDB_SERVICE", None)
     for command in run.commands:
         argv = list(command)
         resumed_from = None
