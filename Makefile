@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # Each `make quickstart` is a run of its own root, so `--ckpt_path best` can only mean the run it trained.
 QUICKSTART_ROOT := runs/quickstart/$(shell date +%Y%m%d-%H%M%S)
 
-.PHONY: quickstart test lint setup
+.PHONY: quickstart test test-slow lint setup
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ quickstart: setup
 # the `e5` extra fail instead (LIGHTNING_XFER_REQUIRE_ALL=1, see tests/conftest.py).
 test: setup
 	$(BIN)/python -m pytest -q -rs
+
+# The slow checks (2-process FSDP2 sharding on CPU): a few minutes.
+test-slow: setup
+	$(BIN)/python -m pytest -q -rs --slow -m slow
 
 lint: setup
 	$(BIN)/ruff check .

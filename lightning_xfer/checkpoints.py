@@ -128,6 +128,23 @@ def encoder_state(path: str | Path, key: str = "checkpoint") -> dict[str, torch.
     return weights
 
 
+def checkpoint_hyperparameters(path: str | Path) -> dict[str, Any]:
+    """The LightningModule hyperparameters a checkpoint recorded: in the `.ckpt` file, in a
+    torch.distributed.checkpoint folder's `meta.pt`, or in a DeepSpeed folder's model-states file."""
+    path = Path(path)
+    if path.is_file():
+        candidates = [path]
+    elif (path / "meta.pt").is_file():
+        candidates = [path / "meta.pt"]
+    else:
+        candidates = sorted(path.glob("**/*model_states.pt"))
+    for candidate in candidates:
+        state = load_file(candidate, "checkpoint")
+        if "hyper_parameters" in state:
+            return dict(state["hyper_parameters"])
+    raise UserError(f"{path} records no hyperparameters (not a Lightning checkpoint file or folder?)")
+
+
 def _without_wrappers(name: str) -> str:
     while not name.startswith("encoder.") and name.startswith(WRAPPER_PREFIXES):
         name = name.split(".", 1)[1]

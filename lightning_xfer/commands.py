@@ -89,10 +89,26 @@ def score_command(argv: list[str]) -> None:
     run(argv)
 
 
+def plan_command(argv: list[str]) -> None:
+    """Per-GPU memory under each sharding strategy (lightning_xfer.scale.plan)."""
+    from lightning_xfer.scale.command import plan_command as run
+
+    run(argv)
+
+
+def consolidate_command(argv: list[str]) -> None:
+    """A sharded checkpoint's encoder as a save_pretrained folder (lightning_xfer.export)."""
+    from lightning_xfer.scale.command import consolidate_command as run
+
+    run(argv)
+
+
 COMMANDS: dict[str, Callable[[list[str]], None]] = {
     "score": score_command,
     "tasks": tasks_command,
     "encoders": encoders_command,
     "study": study_command,
     "report": report_command,
+    "plan": plan_command,
+    "consolidate": consolidate_command,
 }

@@ -14,7 +14,10 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback
 from transformers import PreTrainedTokenizerBase
 
-from lightning_xfer.checkpoints import encoder_state
+from lightning_xfer.checkpoints import checkpoint_hyperparameters, encoder_state
+from lightning_xfer.encoder.loading import load_encoder, load_tokenizer
+from lightning_xfer.encoder.spec import EncoderSpec
+from lightning_xfer.errors import UserError
 from lightning_xfer.results import run_directory
 
 
@@ -59,10 +62,8 @@ class ExportEncoder(Callback):
 
 def parameters_are_sharded(strategy) -> bool:
     """Whether each process holds only part of the weights (DeepSpeed ZeRO-3, FSDP, ModelParallel)."""
-    return bool(getattr(strategy, "zero_stage_3", False)) or type(strategy).__name__ in (
-        "FSDPStrategy",
-        "ModelParallelStrategy",
-    )
+    sharded = ("FSDPStrategy", "ModelParallelStrategy")  # and their subclasses (FSDP2Strategy)
+    return bool(getattr(strategy, "zero_stage_3", False)) or any(c.__name__ in sharded for c in type(strategy).__mro__)
 
 
 def export_encoder(
@@ -74,16 +75,34 @@ def export_encoder(
 ) -> Path:
     """Save the module's encoder (or `checkpoint`'s encoder weights: a file or a sharded checkpoint
     folder) and the run's tokenizer, with a note."""
-    directory.mkdir(parents=True, exist_ok=True)
-    spec = pl_module.encoder_spec
     state = encoder_state(checkpoint) if checkpoint is not None else None
-    pl_module.encoder.save_pretrained(directory, state_dict=state)
+    note = {"exported_from_run": source, "checkpoint": checkpoint, "trained_tasks": list(pl_module.tasks)}
+    return _write_folder(pl_module.encoder, state, tokenizer, pl_module.encoder_spec, directory, note)
+
+
+def consolidate(checkpoint: str | Path, directory: str | Path) -> Path:
+    """Turn a checkpoint (a `.ckpt` file, a DeepSpeed ZeRO folder or a torch.distributed.checkpoint
+    folder from FSDP2) into a `save_pretrained` encoder folder, in this one process.
+
+    The encoder's settings come from the checkpoint's own hyperparameters; the architecture is built
+    on the meta device and the consolidated weights are written straight out, so the full model is
+    held in memory once.
+    """
+    checkpoint = Path(checkpoint)
+    hyperparameters = checkpoint_hyperparameters(checkpoint)
+    if "encoder" not in hyperparameters:
+        raise UserError(f"consolidate: {checkpoint} records no encoder (not a lightning_xfer checkpoint?)")
+    spec = EncoderSpec(**hyperparameters["encoder"])
+    encoder = load_encoder(spec, empty=True)
+    state = encoder_state(checkpoint, "consolidate")
+    note = {"consolidated_from": str(checkpoint), "checkpoint": str(checkpoint)}
+    return _write_folder(encoder, state, load_tokenizer(spec), spec, Path(directory), note)
+
+
+def _write_folder(encoder, state, tokenizer: PreTrainedTokenizerBase, spec: EncoderSpec, directory: Path, note: dict):
+    directory.mkdir(parents=True, exist_ok=True)
+    encoder.save_pretrained(directory, state_dict=state)
     tokenizer.save_pretrained(directory)
-    note = {
-        "exported_from_run": source,
-        "checkpoint": checkpoint,
-        "base_encoder": spec.name,
-        "trained_tasks": list(pl_module.tasks),
-    }
+    note = {**note, "base_encoder": spec.name}
     (directory / "lightning_xfer_export.json").write_text(json.dumps(note, indent=2))
     return directory

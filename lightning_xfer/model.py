@@ -24,6 +24,8 @@ from lightning_xfer.errors import UserError
 from lightning_xfer.evaluation import Score, predict_eval_set, score_eval_set
 from lightning_xfer.families.family import merge_collected
 from lightning_xfer.heads import Head
+from lightning_xfer.scale.deepspeed import is_zero3, register_tied_weights, zero3_loading
+from lightning_xfer.scale.fsdp2 import receives_weights, shard_with_fsdp2
 from lightning_xfer.tasks import RunTask
 
 log = logging.getLogger(__name__)
@@ -80,7 +82,10 @@ class XferModule(pl.LightningModule):
     def configure_model(self) -> None:
         if self.encoder is not None:
             return
-        self.encoder = load_encoder(self.encoder_spec).train()  # from_pretrained returns eval mode
+        strategy = self.trainer.strategy if self._trainer is not None else None
+        receives = receives_weights(self)  # an FSDP2 rank other than 0: built empty, filled from rank 0
+        with zero3_loading(strategy):  # under ZeRO-3, from_pretrained loads into the partitions
+            self.encoder = load_encoder(self.encoder_spec, empty=receives).train()  # from_pretrained: eval mode
         for run_task in self.run_tasks:
             task, config = run_task.task, run_task.config
             layer = config.head_layer
@@ -90,10 +95,20 @@ class XferModule(pl.LightningModule):
                 layer = self.encoder_spec.hidden_layer
             dropout, pooling = self.hparams.head_dropout, self.encoder_spec.pooling
             self.heads[task.name] = task.family.build_head(task, self.encoder, dropout, layer, pooling)
-        if self.hparams.init_encoder_from:
+        register_tied_weights(strategy, self.heads.values())
+        if self.hparams.init_encoder_from and not receives:
             self._load_encoder_weights(self.hparams.init_encoder_from)
+        if self.device_mesh is not None:  # FSDP2Strategy (ModelParallelStrategy) hands us its mesh
+            shard_with_fsdp2(self, self.encoder, self.heads.values(), self.device_mesh, strategy.root_device,
+                             str(self.trainer.precision))  # fmt: skip
 
     def _load_encoder_weights(self, path: str) -> None:
+        if self._trainer is not None and is_zero3(self.trainer.strategy):
+            raise UserError(
+                f"model.init_encoder_from: under DeepSpeed ZeRO-3 the encoder is partitioned as it is built; "
+                f"write {path}'s encoder as a folder (python -m lightning_xfer consolidate {path} --out DIR) "
+                "and pass it as model.encoder.name, which loads into the partitions"
+            )
         result = self.encoder.load_state_dict(encoder_state(path, "model.init_encoder_from"), strict=False)
         missing = [k for k in result.missing_keys if not k.endswith("position_ids")]
         if missing or result.unexpected_keys:

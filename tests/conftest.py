@@ -17,6 +17,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the hub is unreachable here; fai
 
 def pytest_addoption(parser):
     parser.addoption(
+        "--slow",
+        action="store_true",
+        help="also run the tests marked `slow` (multi-process sharding); `make test-slow` runs only them",
+    )
+    parser.addoption(
         "--baseline",
         action="store_true",
         help="run the real-transfer tests with a randomly initialised encoder; they must stay below the floors",
@@ -27,6 +32,15 @@ def pytest_addoption(parser):
 # so a clean clone missing them cannot pass green; a developer without them still runs the rest.
 REQUIRE_ALL = os.environ.get("LIGHTNING_XFER_REQUIRE_ALL") == "1"
 REQUIRED_SKIP_REASONS = ("needs the real data", "needs the `e5` extra")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow") or os.environ.get("LIGHTNING_XFER_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --slow (make test-slow)")
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(skip)
 
 
 @pytest.hookimpl(hookwrapper=True)

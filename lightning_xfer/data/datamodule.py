@@ -26,6 +26,7 @@ from lightning_xfer.encoder.loading import load_tokenizer
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.errors import UserError
 from lightning_xfer.families.family import FeatureSettings
+from lightning_xfer.scale.batch_size import gradient_accumulation
 from lightning_xfer.tasks import RunTask, Task, TaskConfig, resolve_tasks
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class XferDataModule(pl.LightningDataModule):
         tasks: list[TaskConfig],
         encoder: EncoderSpec | None = None,
         batch_size: int = 32,
+        micro_batch_size: int | None = None,
         eval_batch_size: int = 64,
         doc_stride: int = 128,
         max_query_length: int = 64,
@@ -79,7 +81,12 @@ class XferDataModule(pl.LightningDataModule):
         Args:
             tasks: The run's tasks; several train together on one encoder, one task per step.
             encoder: The run's encoder, whose tokenizer this uses (the CLI links `model.encoder`).
-            batch_size: Training examples per batch (per device under data parallelism).
+            batch_size: Training examples per batch: per device, or, when `micro_batch_size` is set,
+                per optimizer step over all devices and accumulated micro-batches (the papers'
+                batch size, which then holds on any number of GPUs).
+            micro_batch_size: Training examples per device per forward pass; null: `batch_size`.
+                When set, gradient accumulation is derived: `batch_size` / (`micro_batch_size` x
+                world size) micro-batches per step (the `configs/scale/` files set it).
             eval_batch_size: Examples per evaluation batch.
             doc_stride: Long inputs (QA contexts, long sentences) are cut into windows; with
                 `qa_windows: huggingface` this is the overlap of consecutive windows, with `xtreme`
@@ -106,6 +113,7 @@ class XferDataModule(pl.LightningDataModule):
         self.run_tasks: list[RunTask] = resolve_tasks(tasks)
         self.encoder = encoder or EncoderSpec()
         self.batch_size = batch_size
+        self.micro_batch_size = micro_batch_size
         self.eval_batch_size = eval_batch_size
         self.doc_stride = doc_stride
         self.max_query_length = max_query_length
@@ -132,9 +140,23 @@ class XferDataModule(pl.LightningDataModule):
             qa_windows=self.qa_windows,
         )
 
+    @property
+    def per_device_batch_size(self) -> int:
+        return self.micro_batch_size or self.batch_size
+
     def setup(self, stage: str) -> None:
         if self.tokenizer is None:
             self.tokenizer = load_tokenizer(self.encoder)
+        if stage == "fit" and self.micro_batch_size is not None and self.trainer is not None:
+            if self.trainer.accumulate_grad_batches != 1:
+                raise UserError(
+                    f"data.micro_batch_size={self.micro_batch_size} derives the gradient accumulation; "
+                    f"drop trainer.accumulate_grad_batches={self.trainer.accumulate_grad_batches}"
+                )
+            steps = gradient_accumulation(self.batch_size, self.micro_batch_size, self.trainer.world_size)
+            self.trainer.accumulate_grad_batches = steps  # DeepSpeed reads it when its config is built, later
+            log.info("batch %d = %d per device x %d processes x %d accumulated", self.batch_size,
+                     self.micro_batch_size, self.trainer.world_size, steps)  # fmt: skip
         if stage == "fit" and not self.train_sets:
             for task, config in ((r.task, r.config) for r in self.run_tasks):
                 if task.needs_training:
@@ -204,7 +226,7 @@ class XferDataModule(pl.LightningDataModule):
             [(name, features)] = self.train_sets.items()
             loader = DataLoader(
                 features,
-                batch_size=self.batch_size,
+                batch_size=self.per_device_batch_size,
                 shuffle=True,
                 num_workers=self.num_workers,
                 collate_fn=self._train_collate(name),
@@ -233,7 +255,7 @@ class XferDataModule(pl.LightningDataModule):
         elif torch.distributed.is_available() and torch.distributed.is_initialized():
             rank, world_size = torch.distributed.get_rank(), torch.distributed.get_world_size()
         log.info("training tasks drawn %s: %s", self.task_sampling, _percentages(probabilities))
-        return TaskSampler(sizes, probabilities, self.batch_size, seed, rank, world_size)
+        return TaskSampler(sizes, probabilities, self.per_device_batch_size, seed, rank, world_size)
 
     def sampling_description(self) -> str | None:
         """How the run mixes its training tasks, for results rows (`temperature T=2.0 cap=50000`);

@@ -63,8 +63,12 @@ def load_tokenizer(spec: EncoderSpec | str) -> PreTrainedTokenizerBase:
     return tokenizer
 
 
-def load_encoder(spec: EncoderSpec) -> PreTrainedModel:
-    """The pretrained encoder body (no task head, no pooler) as `spec` describes it."""
+def load_encoder(spec: EncoderSpec, empty: bool = False) -> PreTrainedModel:
+    """The pretrained encoder body (no task head, no pooler) as `spec` describes it.
+
+    `empty` builds the architecture on the meta device without reading any weights: the ranks of a
+    sharded run other than rank 0, which receive their shards from it (`scale/fsdp2.py`).
+    """
     source = resolve_encoder(spec.name, spec.preset_seed)
     try:
         config = AutoConfig.from_pretrained(source, revision=spec.revision)
@@ -78,7 +82,12 @@ def load_encoder(spec: EncoderSpec) -> PreTrainedModel:
         kwargs["add_pooling_layer"] = False  # heads pool for themselves; the pooler is unused weight
     if spec.attn_implementation is not None and getattr(model_class, "_supports_sdpa", False):
         kwargs["attn_implementation"] = spec.attn_implementation
-    model = AutoModel.from_pretrained(source, config=config, **kwargs)
+    if empty:
+        kwargs.pop("revision")
+        with torch.device("meta"):
+            model = AutoModel.from_config(config, **kwargs)
+    else:
+        model = AutoModel.from_pretrained(source, config=config, **kwargs)
     if spec.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if spec.freeze_embeddings or spec.frozen_layers:

@@ -8,11 +8,13 @@ one. The weights are random: presets are for tests and the quick start, not for 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from safetensors.torch import save_file
 from transformers import XLMRobertaConfig, XLMRobertaModel
 
 from lightning_xfer import synthetic
@@ -45,9 +47,10 @@ def preset_directory(name: str, seed: int = 0) -> Path:
     """The cached `save_pretrained` folder of a preset, built on first use."""
     preset = PRESETS[name]
     directory = cache_dir("encoders") / f"{name}-seed{seed}-v{PRESET_VERSION}"
-    if (directory / "config.json").exists():
+    if (directory / "lightning_xfer_preset.json").exists():  # written last: the folder is whole
         return directory
-    tmp = directory.with_name(directory.name + ".building")
+    # A folder of this process's own: the ranks of a multi-process run may all build it at once.
+    tmp = directory.with_name(f"{directory.name}.building-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tokenizer = train_unigram_tokenizer(synthetic.corpus(seed), vocab_size=preset.vocab_size)
     config = XLMRobertaConfig(
@@ -65,7 +68,11 @@ def preset_directory(name: str, seed: int = 0) -> Path:
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = XLMRobertaModel(config, add_pooling_layer=False)
-    model.save_pretrained(tmp)
+    # Not `model.save_pretrained`: under torch.distributed it writes only on rank 0, and every rank of
+    # a multi-process run may be the one that builds the preset.
+    config.save_pretrained(tmp)
+    save_file({name: tensor.contiguous() for name, tensor in model.state_dict().items()},
+              tmp / "model.safetensors", metadata={"format": "pt"})  # fmt: skip
     tokenizer.save_pretrained(tmp)
     (tmp / "lightning_xfer_preset.json").write_text(
         json.dumps({"preset": name, "seed": seed, "version": PRESET_VERSION, **asdict(preset)}, indent=2)

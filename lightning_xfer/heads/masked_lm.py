@@ -23,12 +23,17 @@ class MaskedLMHead(Head):
         self.bias = nn.Parameter(torch.zeros(input_embeddings.num_embeddings))
         self._embeddings = [input_embeddings]  # a list so the tied matrix is not registered twice
 
+    @property
+    def tied_weight(self) -> nn.Parameter:
+        """The encoder's input-embedding matrix, which this head's decoder shares."""
+        return self._embeddings[0].weight
+
     def forward(self, hidden_states: Tensor, batch: dict[str, Tensor]) -> HeadOutput:
         labels = batch.get("labels")
         if labels is not None:  # only masked positions need vocabulary logits
             hidden_states = hidden_states[labels != IGNORE_INDEX]
         transformed = self.layer_norm(functional.gelu(self.dense(hidden_states)))
-        logits = functional.linear(transformed, self._embeddings[0].weight, self.bias)
+        logits = functional.linear(transformed, self.tied_weight, self.bias)
         loss = None
         if labels is not None:
             loss = functional.cross_entropy(logits.float(), labels[labels != IGNORE_INDEX])

@@ -66,7 +66,7 @@ def study_command(argv: list[str]) -> None:
             from lightning_xfer.study.slurm import run_submitit
 
             cluster = "slurm" if args.executor == "slurm" else "local"
-            jobs = run_submitit(spec, runs, project, cluster)
+            jobs = run_submitit(spec, runs, project, cluster, retry_failed=args.retry_failed)
             print(f"submitted {len(jobs)} jobs: {', '.join(jobs)}" if jobs else "nothing left to run")
     else:
         table = results_table(spec.study, runs)

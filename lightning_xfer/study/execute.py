@@ -25,12 +25,18 @@ def is_record_writer() -> bool:
     return os.environ.get("SLURM_PROCID", "0") == "0"
 
 
-def execute(run: Run, project: Path, environment: dict[str, str] | None = None, in_process: bool = False) -> bool:
+def execute(
+    run: Run,
+    project: Path,
+    environment: dict[str, str] | None = None,
+    in_process: bool = False,
+    extra_args: tuple[str, ...] = (),
+) -> bool:
     """Run `run`'s commands in `project`; True when the run is complete.
 
     Each command is its own process (a clean CUDA context, a crash that takes only that run);
     `in_process` runs them in this interpreter instead, which saves the start-up time of small
-    runs (the tests' tiny studies)."""
+    runs (the tests' tiny studies). `extra_args` end every command (a SLURM job's devices and nodes)."""
     started = time.time()
     writer = is_record_writer()
     run.directory.mkdir(parents=True, exist_ok=True)
@@ -42,7 +48,7 @@ def execute(run: Run, project: Path, environment: dict[str, str] | None = None, 
     # it would log through that process's service (and lose its run file when that one is gone).
     env.pop("WANDB_SERVICE", None)
     for command in run.commands:
-        argv = list(command)
+        argv = [*command, *extra_args]
         resumed_from = None
         if argv[0] == "fit" and run.last_checkpoint.exists():
             resumed_from = str(run.last_checkpoint)

@@ -1,7 +1,9 @@
 """`study run FILE --executor slurm`: the study's runs as SLURM jobs through submitit.
 
-One job array per phase (intermediate runs first, then target and zero-shot runs), the second
-array starting only after the first succeeded (`afterok`). A job that is preempted or reaches its
+One job array per phase (intermediate runs first, then target and zero-shot runs) and per set of
+SLURM settings (an encoder may ask for its own nodes and GPUs); the second phase starts after the
+first ended (`afterany`), and each of its jobs first checks that its own dependency completed, so
+one failed intermediate run holds back only its own targets. A job that is preempted or reaches its
 time limit is requeued by submitit (`checkpoint` below) and, run again, resumes its training
 command from `last.ckpt`. A multi-node run is one job with `slurm.nodes` nodes and one task per
 GPU; Lightning reads SLURM's variables in each task to set up the ranks.
@@ -12,6 +14,7 @@ machine, phases one after the other): it is how this is tested without a cluster
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from lightning_xfer.errors import UserError
@@ -19,25 +22,28 @@ from lightning_xfer.study.execute import execute
 from lightning_xfer.study.graph import Run
 from lightning_xfer.study.local import prepare
 from lightning_xfer.study.records import status_of
-from lightning_xfer.study.spec import StudySpec
+from lightning_xfer.study.spec import SlurmSettings, StudySpec
 
 
 class RunJob:
     """A submitit job that runs one study run, and requeues itself when SLURM stops it early."""
 
-    def __init__(self, run: Run, project: Path):
-        self.run, self.project = run, project
+    def __init__(self, run: Run, project: Path, dependencies: tuple[Run, ...] = (), extra_args: tuple[str, ...] = ()):
+        self.run, self.project, self.dependencies, self.extra_args = run, project, dependencies, extra_args
 
     def __call__(self) -> bool:
-        if not execute(self.run, self.project):
-            raise RuntimeError(f"{self.run.id} failed: {status_of(self.run).detail}")  # afterok must not fire
+        unfinished = [d.id for d in self.dependencies if status_of(d).state != "done"]
+        if unfinished:  # the phase before ended (`afterany`), but not this run's own dependency
+            raise RuntimeError(f"{self.run.id} not started: {', '.join(unfinished)} did not complete")
+        if not execute(self.run, self.project, extra_args=self.extra_args):
+            raise RuntimeError(f"{self.run.id} failed: {status_of(self.run).detail}")
         return True
 
     def checkpoint(self):
         """Called by submitit on preemption or timeout: submit the same run again (it resumes)."""
         import submitit
 
-        return submitit.helpers.DelayedSubmission(RunJob(self.run, self.project))
+        return submitit.helpers.DelayedSubmission(RunJob(self.run, self.project, self.dependencies, self.extra_args))
 
 
 def phases(runs: list[Run]) -> list[list[Run]]:
@@ -46,16 +52,77 @@ def phases(runs: list[Run]) -> list[list[Run]]:
     return [first, [r for r in runs if r.depends_on]] if len(first) < len(runs) else [first]
 
 
-def run_submitit(spec: StudySpec, runs: list[Run], project: Path, cluster: str, wait: bool = False) -> list[str]:
-    """Submit what is left of the study; returns the job ids (waits for local jobs)."""
+def slurm_settings(spec: StudySpec, run: Run) -> SlurmSettings:
+    """The study's SLURM settings with the run's encoder's own (`encoders[].slurm`) over them."""
+    entry = next((e for e in spec.encoders if e.name == run.encoder), None)
+    return replace(spec.slurm, **(entry.slurm if entry else {}))
+
+
+def to_submit(runs: list[Run], retry_failed: bool) -> list[Run]:
+    """What a new submission should run: not what is done, still running (queued or in a job), or
+    failed (unless `retry_failed`)."""
+    chosen = []
+    for run in runs:
+        state = status_of(run).state
+        if state == "running":
+            print(f"{run.id}: still running, not submitted again")
+        elif state == "failed" and not retry_failed:
+            print(f"{run.id}: failed before; not submitted (--retry-failed runs it again)")
+        elif prepare(run) == "run":
+            chosen.append(run)
+    return chosen
+
+
+def run_submitit(
+    spec: StudySpec, runs: list[Run], project: Path, cluster: str, wait: bool = False, retry_failed: bool = False
+) -> list[str]:
+    """Submit what is left of the study; returns the job ids (waits for local jobs).
+
+    One job array per phase and per set of SLURM settings (an encoder's own nodes and GPUs); a
+    later phase starts after the earlier one ended (`afterany`), and each of its jobs checks that
+    its own dependency completed, so one failed intermediate run stops only its own targets.
+    """
     try:
         import submitit
     except ImportError:
         raise UserError("--executor slurm needs submitit: pip install -e '.[slurm]'") from None
+    by_id = {r.id: r for r in runs}
     executor = submitit.AutoExecutor(folder=Path(spec.out) / "submitit" / "%j", cluster=cluster)
-    settings = spec.slurm
+    job_ids: list[str] = []
+    previous: list = []
+    for group in phases(to_submit(runs, retry_failed)):
+        jobs = []
+        for settings, members in _by_settings(spec, group):
+            _configure(executor, spec.study, settings, cluster, previous)
+            devices = (f"--trainer.devices={max(1, settings.gpus_per_node)}", f"--trainer.num_nodes={settings.nodes}")
+            extra = devices if cluster == "slurm" else ()  # the local executor has no GPUs to match
+            with executor.batch():
+                jobs += [
+                    executor.submit(RunJob(run, project, tuple(by_id[d] for d in run.depends_on if d in by_id), extra))
+                    for run in members
+                ]
+        job_ids += [job.job_id for job in jobs]
+        if cluster != "slurm":
+            for job in jobs:  # the local executor has no dependencies: finish the phase first
+                job.exception()
+        previous = jobs
+    if wait and cluster == "slurm":
+        for job in previous:
+            job.exception()
+    return job_ids
+
+
+def _by_settings(spec: StudySpec, runs: list[Run]) -> list[tuple[SlurmSettings, list[Run]]]:
+    groups: dict[str, tuple[SlurmSettings, list[Run]]] = {}
+    for run in runs:
+        settings = slurm_settings(spec, run)
+        groups.setdefault(repr(settings), (settings, []))[1].append(run)
+    return list(groups.values())
+
+
+def _configure(executor, name: str, settings: SlurmSettings, cluster: str, previous: list) -> None:
     executor.update_parameters(
-        name=spec.study,
+        name=name,
         timeout_min=settings.timeout_min,
         nodes=settings.nodes,
         tasks_per_node=max(1, settings.gpus_per_node),
@@ -64,25 +131,7 @@ def run_submitit(spec: StudySpec, runs: list[Run], project: Path, cluster: str, 
         **({"mem_gb": settings.mem_gb} if settings.mem_gb else {}),
     )
     if cluster == "slurm":
-        executor.update_parameters(
-            slurm_partition=settings.partition, slurm_additional_parameters=dict(settings.additional)
-        )
-    job_ids: list[str] = []
-    previous: list = []
-    for group in phases([r for r in runs if prepare(r) == "run"]):
-        if not group:
-            continue
-        if previous and cluster == "slurm":
-            dependency = "afterok:" + ":".join(job.job_id for job in previous)
-            executor.update_parameters(slurm_additional_parameters={**settings.additional, "dependency": dependency})
-        elif previous:
-            for job in previous:  # the local executor has no dependencies: finish the phase first
-                job.result()
-        with executor.batch():
-            jobs = [executor.submit(RunJob(run, project)) for run in group]
-        job_ids += [job.job_id for job in jobs]
-        previous = jobs
-    if wait or cluster != "slurm":
-        for job in previous:
-            job.result()
-    return job_ids
+        additional = dict(settings.additional)
+        if previous:
+            additional["dependency"] = "afterany:" + ":".join(job.job_id for job in previous)
+        executor.update_parameters(slurm_partition=settings.partition, slurm_additional_parameters=additional)

@@ -54,6 +54,10 @@ class EncoderEntry:
     scale config, ...)."""
     args: list[str] = field(default_factory=list)
     """Extra command-line overrides for every run of this encoder (`--model.learning_rate=1e-5`)."""
+    slurm: dict[str, Any] = field(default_factory=dict)
+    """This encoder's SLURM settings where they differ from the study's `slurm:` (XXL: `{nodes: 2,
+    gpus_per_node: 8}`); under `--executor slurm` its runs get `--trainer.devices` and
+    `--trainer.num_nodes` to match."""
 
 
 @dataclass
@@ -201,10 +205,14 @@ def _encoder(value: Any, path: Path, problems: list[str]) -> EncoderEntry:
     if isinstance(value, dict):
         if "name" not in value:
             problems.append(f"{path}: an entry of `encoders:` has no `name:`")
-        unknown = [k for k in value if k not in ("name", "configs", "args")]
-        problems += [f"{path}: encoders: unknown key `{k}` (name, configs, args)" for k in unknown]
+        unknown = [k for k in value if k not in ("name", "configs", "args", "slurm")]
+        problems += [f"{path}: encoders: unknown key `{k}` (name, configs, args, slurm)" for k in unknown]
+        slurm = dict(value.get("slurm") or {})
+        slurm_fields = {f.name for f in fields(SlurmSettings)}
+        problems += [f"{path}: encoders: slurm.{k}: unknown; known: {', '.join(sorted(slurm_fields))}"
+                     for k in slurm if k not in slurm_fields]  # fmt: skip
         return EncoderEntry(str(value.get("name", "?")), [str(c) for c in value.get("configs", [])],
-                            [str(a) for a in value.get("args", [])])  # fmt: skip
+                            [str(a) for a in value.get("args", [])], slurm)  # fmt: skip
     text = str(value)
     if text.endswith((".yaml", ".yml")):
         return EncoderEntry(Path(text).stem, [text])

@@ -1,0 +1,120 @@
+"""Per-GPU memory of fine-tuning an encoder under each strategy, and the config that fits.
+
+How it counts (bf16 mixed precision, AdamW; P parameters, N GPUs in all, L the largest module or
+FSDP unit, b x s tokens per GPU per micro-batch, h hidden size, l layers):
+
+- model states, DDP (Lightning `bf16-mixed`: fp32 weights and gradients, autocast copies):
+  4 + 4 + 4 (DDP's gradient buckets) + 8 (Adam's two moments) = 20 bytes per parameter on every
+  GPU, and every process reads the fp32 weights into CPU memory first (4P per GPU of a node);
+- ZeRO-2 and ZeRO-3, as DeepSpeed's own `estimate_zero2/zero3_model_states_mem_needs` count them:
+  ZeRO-2 keeps bf16 weights whole (2P) and shards 18 bytes per parameter (bf16 and fp32 gradients,
+  fp32 master weights, the two moments): 2P + 18P/N; ZeRO-3 shards those too and gathers one module
+  at a time: 4L + 18P/N; with CPU offload of optimizer and weights only the gathered module stays
+  (4L), and CPU memory holds 18P per node (x1.5 buffers);
+- FSDP2 (`scale/fsdp2.py`: fp32 shards, bf16 compute): 16P/N sharded, plus the bf16 weights of the
+  unit being computed and the one prefetched and that unit's bf16 gradients: 3 x 2L; rank 0 alone
+  reads the fp32 weights into CPU memory (4P);
+- activations (bf16, Korthikanti et al. 2022, no attention matrices: SDPA does not keep them):
+  34·s·b·h bytes per layer; with gradient checkpointing 2·s·b·h per layer (each layer's input) plus
+  one layer's 34·s·b·h during its recomputation.
+A configuration fits when model states plus activations stay under 90% of a GPU's memory (the rest
+is the CUDA context, the allocator's fragmentation and communication buffers) and, when a node's
+CPU memory is given, its CPU figure under 90% of that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lightning_xfer.scale.architectures import Architecture
+
+GIB = 1024**3
+HEADROOM = 0.9
+# Cheapest first: what the planner recommends is the first that fits.
+STRATEGIES = ("ddp", "deepspeed-zero2", "fsdp2", "deepspeed-zero3", "deepspeed-zero3-offload")
+CONFIG_FILES = {name: f"configs/scale/{name}.yaml" for name in STRATEGIES}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Bytes per GPU (and per node's CPU memory) of one strategy."""
+
+    strategy: str
+    model_states: int
+    activations: int
+    cpu: int
+
+    @property
+    def per_gpu(self) -> int:
+        return self.model_states + self.activations
+
+    def fits(self, gpu_memory_bytes: float, cpu_memory_bytes: float | None = None) -> bool:
+        cpu_fits = cpu_memory_bytes is None or self.cpu <= HEADROOM * cpu_memory_bytes
+        return self.per_gpu <= HEADROOM * gpu_memory_bytes and cpu_fits
+
+
+def zero2_model_states(parameters: int, gpus_per_node: int, nodes: int, cpu_offload: bool) -> tuple[int, int]:
+    """(CPU bytes per node, GPU bytes per GPU) of ZeRO-2, DeepSpeed's accounting."""
+    total = gpus_per_node * nodes
+    if cpu_offload:
+        return int(parameters * max(4 * total, 16) * 1.5), 2 * parameters
+    return int(parameters * 4 * gpus_per_node * 1.5), 2 * parameters + int(18 * parameters / total)
+
+
+def zero3_model_states(
+    parameters: int, largest_module: int, gpus_per_node: int, nodes: int, cpu_offload: bool
+) -> tuple[int, int]:
+    """(CPU bytes per node, GPU bytes per GPU) of ZeRO-3 with `zero.Init` (what Lightning uses), DeepSpeed's
+    accounting; `cpu_offload` offloads both optimizer states and weights."""
+    total = gpus_per_node * nodes
+    gathered = 4 * largest_module
+    if cpu_offload:
+        return int(parameters * 18 / nodes * 1.5), gathered
+    return int(largest_module * 4 * gpus_per_node * 1.5), gathered + int(18 * parameters / total)
+
+
+def activation_bytes(arch: Architecture, batch: int, length: int, checkpointing: bool) -> int:
+    per_layer = 34 * length * batch * arch.hidden_size
+    if checkpointing:
+        return arch.num_layers * 2 * length * batch * arch.hidden_size + per_layer
+    return arch.num_layers * per_layer
+
+
+def estimates(
+    arch: Architecture, gpus_per_node: int, nodes: int, batch: int, length: int, checkpointing: bool
+) -> list[Estimate]:
+    """Every strategy's per-GPU memory for `arch` on `gpus_per_node` x `nodes` GPUs."""
+    p, total = arch.parameters, gpus_per_node * nodes
+    activations = activation_bytes(arch, batch, length, checkpointing)
+    zero2_cpu, zero2_gpu = zero2_model_states(p, gpus_per_node, nodes, cpu_offload=False)
+    zero3_cpu, zero3_gpu = zero3_model_states(p, arch.largest_module_parameters, gpus_per_node, nodes, False)
+    offload_cpu, offload_gpu = zero3_model_states(p, arch.largest_module_parameters, gpus_per_node, nodes, True)
+    return [
+        Estimate("ddp", 20 * p, activations, 4 * p * gpus_per_node),
+        Estimate("deepspeed-zero2", zero2_gpu, activations, zero2_cpu),
+        Estimate("fsdp2", int(16 * p / total) + 6 * arch.largest_unit_parameters, activations, 4 * p),
+        Estimate("deepspeed-zero3", zero3_gpu, activations, zero3_cpu),
+        Estimate("deepspeed-zero3-offload", offload_gpu, activations, offload_cpu),
+    ]
+
+
+def gpus_needed(
+    arch: Architecture, strategy: str, gpu_memory_bytes: float, gpus_per_node: int, batch: int, length: int,
+    checkpointing: bool, cpu_memory_bytes: float | None = None, most: int = 4096,
+) -> int | None:  # fmt: skip
+    """The fewest GPUs (whole nodes of `gpus_per_node` beyond one node) on which `strategy` fits."""
+    counts = [n for n in (1, 2, 4, 8) if n < gpus_per_node] + list(range(gpus_per_node, most + 1, gpus_per_node))
+    for count in counts:
+        per_node, nodes = (count, 1) if count <= gpus_per_node else (gpus_per_node, count // gpus_per_node)
+        found = next(
+            e for e in estimates(arch, per_node, nodes, batch, length, checkpointing) if e.strategy == strategy
+        )
+        if found.fits(gpu_memory_bytes, cpu_memory_bytes):
+            return count
+    return None
+
+
+def recommend(found: list[Estimate], gpu_memory_bytes: float, cpu_memory_bytes: float | None = None) -> Estimate | None:
+    """The cheapest strategy that fits: the least communication first (DDP, then ZeRO-2, which
+    gathers no weights, then the fully sharded ones, then offload, which also crosses PCIe)."""
+    return next((e for e in found if e.fits(gpu_memory_bytes, cpu_memory_bytes)), None)
