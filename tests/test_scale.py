@@ -230,3 +230,27 @@ def test_fsdp2_scores_equal_single_process_scores_on_the_same_checkpoint(tmp_pat
         (r["language"], r["value"], r["examples"]) for r in single
     ]
     assert max(r["value"] for r in single) > 50  # a trained model, not chance (25)
+
+
+def _sbatch_arguments() -> list[str]:
+    """The `X` the SLURM template builds up and passes to fit and test."""
+    arguments: list[str] = []
+    for line in (PROJECT / "configs" / "scale" / "cluster" / "slurm.sbatch").read_text().splitlines():
+        if line.startswith('X="'):
+            arguments += line[3:-1].removeprefix("$X ").split()
+    return arguments
+
+
+def test_the_cluster_templates_commands_parse(monkeypatch, capsys):
+    """The SLURM template's and the torchrun example's command lines, as LightningCLI reads them."""
+    monkeypatch.chdir(PROJECT)
+    torchrun = (PROJECT / "configs" / "scale" / "cluster" / "torchrun.sh").read_text()
+    torchrun_args = torchrun.split("-m lightning_xfer fit", 1)[1].replace("\\\n", " ").split()
+    for arguments in (_sbatch_arguments(), torchrun_args):
+        with pytest.raises(SystemExit):
+            cli("fit", *arguments, "--print_config")
+        printed = capsys.readouterr().out.splitlines()
+        resolved = yaml.safe_load("\n".join(line for line in printed if not line.startswith("[20")))
+        assert resolved["trainer"]["num_nodes"] == 2 and str(resolved["trainer"]["devices"]) == "8"
+        assert resolved["trainer"]["strategy"]["class_path"] == "lightning_xfer.scale.fsdp2.FSDP2Strategy"
+        assert resolved["model"]["encoder"]["name"] == "facebook/xlm-roberta-xxl"

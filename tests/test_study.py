@@ -254,3 +254,73 @@ def test_only_a_dependent_run_starts_when_its_dependency_is_complete_on_disk(fin
     finally:
         (dependency.directory / "complete.moved.json").rename(dependency.directory / "complete.json")
         (target.directory / "complete.again.json").rename(target.directory / "complete.json")
+
+
+class _Job:
+    def __init__(self, job_id: str):
+        self.job_id = job_id
+
+    def exception(self):
+        return None
+
+
+class _Executor:
+    """submitit's AutoExecutor as far as `run_submitit` uses it, recording what would be submitted."""
+
+    def __init__(self, folder, cluster):
+        self.parameters: dict = {}
+        self.submitted: list[tuple[dict, object]] = []
+
+    def update_parameters(self, **parameters):
+        self.parameters.update(parameters)
+
+    def batch(self):
+        import contextlib
+
+        return contextlib.nullcontext()
+
+    def submit(self, job):
+        self.submitted.append((dict(self.parameters), job))
+        return _Job(str(100 + len(self.submitted)))
+
+
+def test_slurm_submission_shapes_each_encoder_and_skips_what_is_running_or_failed(tmp_path, monkeypatch):
+    """Per-encoder nodes and GPUs reach the job and the command line; the target phase waits for the
+    intermediate phase (`afterany`) and each target job checks its own dependency; a running run is
+    not submitted twice and a failed one only with --retry-failed."""
+    submitit = pytest.importorskip("submitit", reason="needs submitit (pip extra `slurm`)")
+    from lightning_xfer.study import records
+    from lightning_xfer.study.slurm import run_submitit
+
+    study = tmp_path / "shapes.yaml"
+    study.write_text(TINY.read_text().replace(
+        "  - name: tiny\n    configs: [configs/encoders/tiny.yaml]\n",
+        "  - {name: tiny, configs: [configs/encoders/tiny.yaml], slurm: {gpus_per_node: 1}}\n"
+        "  - {name: big, configs: [configs/encoders/tiny.yaml], slurm: {nodes: 2, gpus_per_node: 8}}\n",
+    ).replace("seeds: [0, 1]", "seeds: [0]"))  # fmt: skip
+    spec = load_study(study, {"out": str(tmp_path / "o")})
+    runs = expand(spec)
+    executors: list[_Executor] = []
+    monkeypatch.setattr(submitit, "AutoExecutor", lambda **kw: executors.append(_Executor(**kw)) or executors[-1])
+    busy = next(r for r in runs if r.id == "target.tiny.none.synthetic-topic.s0")
+    broken = next(r for r in runs if r.id == "target.big.none.synthetic-topic.s0")
+    busy.directory.mkdir(parents=True)
+    records.mark_running(busy, os.getpid())  # this process is alive: the run counts as running
+    broken.directory.mkdir(parents=True)
+    records.mark_failed(broken, "fit", 1, "boom", time.time())
+
+    run_submitit(spec, runs, PROJECT, "slurm")
+    submitted = {job.run.id: (parameters, job) for parameters, job in executors[-1].submitted}
+    assert busy.id not in submitted and broken.id not in submitted
+    assert len(submitted) == len(runs) - 2
+    intermediate, target = submitted["intermediate.big.synthetic-mlm.s0"], submitted["target.big.synthetic-mlm.synthetic-topic.s0"]  # fmt: skip
+    assert intermediate[0]["nodes"] == 2 and intermediate[0]["gpus_per_node"] == 8
+    assert intermediate[1].extra_args == ("--trainer.devices=8", "--trainer.num_nodes=2")
+    assert submitted["intermediate.tiny.synthetic-mlm.s0"][1].extra_args == ("--trainer.devices=1", "--trainer.num_nodes=1")  # fmt: skip
+    assert "dependency" not in intermediate[0]["slurm_additional_parameters"]
+    assert target[0]["slurm_additional_parameters"]["dependency"].startswith("afterany:")
+    assert [d.id for d in target[1].dependencies] == ["intermediate.big.synthetic-mlm.s0"]
+    with pytest.raises(RuntimeError, match="intermediate.big.synthetic-mlm.s0 did not complete"):
+        target[1]()  # its dependency never ran: the job stops before training
+    run_submitit(spec, runs, PROJECT, "slurm", retry_failed=True)
+    assert broken.id in {job.run.id for _, job in executors[-1].submitted}
