@@ -164,6 +164,7 @@ class XferModule(pl.LightningModule):
             {"params": decayed, "weight_decay": self.hparams.weight_decay},
             {"params": not_decayed, "weight_decay": 0.0},
         ]
+        groups = [group for group in groups if group["params"]]  # DeepSpeed drops empty groups
         optimizer = torch.optim.AdamW(groups, lr=self.peak_learning_rate(), eps=self.hparams.adam_epsilon)
         total = self.trainer.estimated_stepping_batches
         schedule = get_linear_schedule_with_warmup(optimizer, int(self.hparams.warmup_ratio * total), total)
@@ -271,7 +272,9 @@ def parameters_by_decay(module: nn.Module) -> tuple[list[nn.Parameter], list[nn.
             if not parameter.requires_grad or id(parameter) in seen:
                 continue
             seen.add(id(parameter))
-            (not_decayed if is_norm or parameter.ndim < 2 else decayed).append(parameter)
+            # Under ZeRO-3 a parameter's own tensor is an empty placeholder; `ds_shape` is its shape.
+            dimensions = len(getattr(parameter, "ds_shape", parameter.shape))
+            (not_decayed if is_norm or dimensions < 2 else decayed).append(parameter)
     return decayed, not_decayed
 
 

@@ -177,15 +177,19 @@ def test_consolidate_writes_a_checkpoints_encoder_as_a_folder(tmp_path):
 
 
 # -- 2-process FSDP2 on CPU (slow) ------------------------------------------------------------------
-def _two_processes(command: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    strategy = cwd / "fsdp2-cpu.yaml"
-    strategy.write_text(yaml.safe_dump({"trainer": {
-        "strategy": {"class_path": "lightning_xfer.scale.fsdp2.FSDP2Strategy"}, "accelerator": "cpu", "devices": 2,
-        "logger": False, "enable_progress_bar": False}}))  # fmt: skip
+FSDP2 = {"class_path": "lightning_xfer.scale.fsdp2.FSDP2Strategy"}
+# ZeRO-3 as configs/scale/deepspeed-zero3.yaml sets it, on CPU processes (tests/cpu_deepspeed.py).
+ZERO3 = {"class_path": "cpu_deepspeed.CPUDeepSpeedStrategy", "init_args": {"stage": 3, "process_group_backend": "gloo"}}
+
+
+def _two_processes(command: str, *args: str, cwd: Path, strategy: dict = FSDP2) -> subprocess.CompletedProcess:
+    config = cwd / "two-processes.yaml"
+    config.write_text(yaml.safe_dump({"trainer": {
+        "strategy": strategy, "accelerator": "cpu", "devices": 2, "logger": False, "enable_progress_bar": False}}))  # fmt: skip
     argv = [sys.executable, "-m", "lightning_xfer", command, "--config", str(PROJECT / "configs" / "quickstart.yaml"),
-            "--config", str(strategy), *args]  # fmt: skip
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "PYTHONPATH": str(PROJECT)})  # fmt: skip
+            "--config", str(config), *args]  # fmt: skip
+    environment = {**os.environ, "PYTHONPATH": f"{PROJECT}{os.pathsep}{PROJECT / 'tests'}", "DS_ACCELERATOR": "cpu"}
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600, env=environment)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     return done
 
@@ -254,3 +258,61 @@ def test_the_cluster_templates_commands_parse(monkeypatch, capsys):
         assert resolved["trainer"]["num_nodes"] == 2 and str(resolved["trainer"]["devices"]) == "8"
         assert resolved["trainer"]["strategy"]["class_path"] == "lightning_xfer.scale.fsdp2.FSDP2Strategy"
         assert resolved["model"]["encoder"]["name"] == "facebook/xlm-roberta-xxl"
+
+
+@pytest.mark.slow
+def test_zero3_builds_the_encoder_partitioned_with_the_pretrained_weights_and_exports_them(tmp_path):
+    """Two DeepSpeed ZeRO-3 processes (CPU, gloo): `from_pretrained` inside `zero.Init` fills the
+    partitions with the pretrained weights (at learning rate 0 the exported encoder, consolidated by
+    DeepSpeed's zero_to_fp32, is exactly the preset); the partitioned optimizer trains (weight decay
+    groups built from `ds_shape`: partitioned parameters are empty placeholders); training resumes
+    from the ZeRO folder; `consolidate` writes that folder's encoder."""
+    pytest.importorskip("deepspeed")
+
+    def fit(run: Path, *args: str) -> subprocess.CompletedProcess:
+        return _two_processes("fit", f"--trainer.default_root_dir={run}", "--trainer.max_epochs=-1",
+                              "--export.weights=final", f"--export.dirpath={run}/encoder",
+                              "--trainer.callbacks+=pytorch_lightning.callbacks.ModelCheckpoint",
+                              f"--trainer.callbacks.dirpath={run}/checkpoints", "--trainer.callbacks.save_last=true",
+                              "--trainer.callbacks.save_top_k=0", "--trainer.limit_val_batches=2", *args,
+                              cwd=tmp_path, strategy=ZERO3)  # fmt: skip
+
+    fit(tmp_path / "frozen", "--trainer.max_steps=2", "--model.learning_rate=0.0", "--model.weight_decay=0.1")
+    preset = load_encoder(EncoderSpec(name="tiny")).state_dict()
+    exported = load_encoder(EncoderSpec(name=str(tmp_path / "frozen" / "encoder"))).state_dict()
+    assert all(torch.equal(exported[k], preset[k]) for k in preset)
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    fit(tmp_path / "run", "--trainer.max_steps=2")
+    assert (last / "latest").is_file()  # a DeepSpeed folder, one shard per rank inside
+    at_two = encoder_state(last)
+    assert any(not torch.equal(at_two[k], preset[k]) for k in preset)  # the partitioned optimizer steps
+    resumed = fit(tmp_path / "run", "--trainer.max_steps=4", f"--ckpt_path={last}")
+    assert "Restored" in resumed.stdout + resumed.stderr
+    at_four = encoder_state(last)
+    assert any(not torch.equal(at_four[k], at_two[k]) for k in at_two)  # steps 3 and 4 ran after the resume
+    # `consolidate` turns the ZeRO folder into an encoder folder (settings from its hyperparameters).
+    from lightning_xfer.scale.command import consolidate_command
+
+    consolidate_command([str(last), "--out", str(tmp_path / "consolidated")])
+    folder = load_encoder(EncoderSpec(name=str(tmp_path / "consolidated"))).state_dict()
+    assert all(torch.equal(folder[k], at_four[k]) for k in at_four)
+
+
+@pytest.mark.slow
+def test_zero3_scores_equal_single_process_scores_on_the_same_checkpoint(tmp_path):
+    pytest.importorskip("deepspeed")
+    quickstart("fit", tmp_path / "single", "--trainer.max_epochs=2", "--export.enabled=false")
+    checkpoint = next((tmp_path / "single").glob("**/checkpoints/last.ckpt"))
+    quickstart("test", tmp_path / "single", f"--ckpt_path={checkpoint}", f"--results.path={tmp_path}/single.jsonl")
+    _two_processes(
+        "test",
+        f"--ckpt_path={checkpoint}",
+        f"--trainer.default_root_dir={tmp_path / 'sharded'}",
+        f"--results.path={tmp_path}/sharded.jsonl",
+        cwd=tmp_path,
+        strategy={**ZERO3, "init_args": {**ZERO3["init_args"], "load_full_weights": True}},
+    )  # a .ckpt file
+    single, sharded = results(tmp_path / "single.jsonl"), results(tmp_path / "sharded.jsonl")
+    assert [(r["language"], r["value"], r["examples"]) for r in sharded] == [
+        (r["language"], r["value"], r["examples"]) for r in single
+    ]

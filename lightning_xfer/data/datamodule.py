@@ -147,6 +147,10 @@ class XferDataModule(pl.LightningDataModule):
     def setup(self, stage: str) -> None:
         if self.tokenizer is None:
             self.tokenizer = load_tokenizer(self.encoder)
+        if self.trainer is not None and isinstance(self.trainer.strategy, DeepSpeedStrategy):
+            # DeepSpeed wants the per-GPU batch in its config; Lightning would read it off the
+            # training loader's sampler, which a {task: loader} CombinedLoader does not have.
+            self.trainer.strategy.config.setdefault("train_micro_batch_size_per_gpu", self.per_device_batch_size)
         if stage == "fit" and self.micro_batch_size is not None and self.trainer is not None:
             if self.trainer.accumulate_grad_batches != 1:
                 raise UserError(
