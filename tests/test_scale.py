@@ -184,8 +184,8 @@ ZERO3 = {"class_path": "cpu_deepspeed.CPUDeepSpeedStrategy", "init_args": {"stag
 
 def _two_processes(command: str, *args: str, cwd: Path, strategy: dict = FSDP2) -> subprocess.CompletedProcess:
     config = cwd / "two-processes.yaml"
-    config.write_text(yaml.safe_dump({"trainer": {
-        "strategy": strategy, "accelerator": "cpu", "devices": 2, "logger": False, "enable_progress_bar": False}}))  # fmt: skip
+    trainer = {"strategy": strategy, "accelerator": "cpu", "devices": 2, "logger": False, "enable_progress_bar": False}
+    config.write_text(yaml.safe_dump({"trainer": trainer}))
     argv = [sys.executable, "-m", "lightning_xfer", command, "--config", str(PROJECT / "configs" / "quickstart.yaml"),
             "--config", str(config), *args]  # fmt: skip
     environment = {**os.environ, "PYTHONPATH": f"{PROJECT}{os.pathsep}{PROJECT / 'tests'}", "DS_ACCELERATOR": "cpu"}

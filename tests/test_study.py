@@ -313,14 +313,16 @@ def test_slurm_submission_shapes_each_encoder_and_skips_what_is_running_or_faile
     submitted = {job.run.id: (parameters, job) for parameters, job in executors[-1].submitted}
     assert busy.id not in submitted and broken.id not in submitted
     assert len(submitted) == len(runs) - 2
-    intermediate, target = submitted["intermediate.big.synthetic-mlm.s0"], submitted["target.big.synthetic-mlm.synthetic-topic.s0"]  # fmt: skip
+    intermediate = submitted["intermediate.big.synthetic-mlm.s0"]
+    target = submitted["target.big.synthetic-mlm.synthetic-topic.s0"]
     assert intermediate[0]["nodes"] == 2 and intermediate[0]["gpus_per_node"] == 8
     assert intermediate[1].extra_args == ("--trainer.devices=8", "--trainer.num_nodes=2")
-    assert submitted["intermediate.tiny.synthetic-mlm.s0"][1].extra_args == ("--trainer.devices=1", "--trainer.num_nodes=1")  # fmt: skip
+    small = submitted["intermediate.tiny.synthetic-mlm.s0"][1]
+    assert small.extra_args == ("--trainer.devices=1", "--trainer.num_nodes=1")
     assert "dependency" not in intermediate[0]["slurm_additional_parameters"]
     assert target[0]["slurm_additional_parameters"]["dependency"].startswith("afterany:")
     assert [d.id for d in target[1].dependencies] == ["intermediate.big.synthetic-mlm.s0"]
-    with pytest.raises(RuntimeError, match="intermediate.big.synthetic-mlm.s0 did not complete"):
+    with pytest.raises(RuntimeError, match=r"intermediate\.big\.synthetic-mlm\.s0 did not complete"):
         target[1]()  # its dependency never ran: the job stops before training
     run_submitit(spec, runs, PROJECT, "slurm", retry_failed=True)
     assert broken.id in {job.run.id for _, job in executors[-1].submitted}
