@@ -32,7 +32,7 @@ quickstart: setup
 test: setup
 	$(BIN)/python -m pytest -q -rs
 
-# The slow checks (2-process FSDP2 sharding on CPU): a few minutes.
+# The slow checks (2-process FSDP2 and DeepSpeed ZeRO-3 sharding on CPU): about 4 minutes.
 test-slow: setup
 	$(BIN)/python -m pytest -q -rs --slow -m slow
 
