@@ -326,3 +326,22 @@ def test_slurm_submission_shapes_each_encoder_and_skips_what_is_running_or_faile
         target[1]()  # its dependency never ran: the job stops before training
     run_submitit(spec, runs, PROJECT, "slurm", retry_failed=True)
     assert broken.id in {job.run.id for _, job in executors[-1].submitted}
+
+
+def test_show_status_and_results_commands_print_what_a_user_reads(finished, capsys):
+    """`study show` prints each run's commands, `status` each run's state and the counts, `results`
+    the table's size and the papers' pivot with the gain over `none`."""
+    from lightning_xfer.study.command import study_command
+
+    spec, runs, _ = finished
+    common = [str(TINY), "--set", f"out={spec.out}", "--set", "steps=8"]
+    study_command(["show", *common])
+    shown = capsys.readouterr().out
+    assert shown.count("== ") == len(runs) and "python -m lightning_xfer fit --config" in shown
+    study_command(["status", *common])
+    status = capsys.readouterr().out
+    assert f"done: {len(runs)}" in status and all(run.id in status for run in runs)
+    study_command(["results", *common, "--format", "csv"])
+    printed = capsys.readouterr().out
+    assert f"runs of {len(runs)}" in printed and "synthetic-mlm - none" in printed and "synthetic-topic" in printed
+    assert (Path(spec.out) / "results.csv").is_file()

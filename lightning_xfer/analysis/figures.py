@@ -66,6 +66,7 @@ def tier_bars(summary: pd.DataFrame, title: str, ylabel: str) -> Figure:
                  yerr=np.nan_to_num(error), capsize=3, hatch=["", "//", "..", "xx"][index % 4])  # fmt: skip
     axes.axhline(0, color="grey", linewidth=0.8)
     axes.set_xticks(np.arange(len(GROUPS)), [f"{t}-resource" for t in TIERS] + ["all zero-shot"])
+    axes.set_xlabel("target languages by XLM-R pre-training resource (CC-100 size tier)")
     axes.set_ylabel(ylabel)
     axes.set_title(title, fontsize=10)
     axes.legend(fontsize=8, frameon=False)
