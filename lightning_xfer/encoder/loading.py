@@ -78,8 +78,7 @@ def load_encoder(spec: EncoderSpec, empty: bool = False) -> PreTrainedModel:
     if spec.dtype is not None:
         kwargs["dtype"] = getattr(torch, spec.dtype)
     model_class = AutoModel._model_mapping[type(config)]
-    if "add_pooling_layer" in inspect.signature(model_class.__init__).parameters:
-        kwargs["add_pooling_layer"] = False  # heads pool for themselves; the pooler is unused weight
+    kwargs.update(body_only(config))
     if spec.attn_implementation is not None and getattr(model_class, "_supports_sdpa", False):
         kwargs["attn_implementation"] = spec.attn_implementation
     if empty:
@@ -104,6 +103,17 @@ def load_encoder(spec: EncoderSpec, empty: bool = False) -> PreTrainedModel:
         for layer in layers[: spec.frozen_layers]:
             layer.requires_grad_(False)
     return model
+
+
+def body_only(config) -> dict[str, bool]:
+    """`AutoModel` arguments that leave out the pooler where the architecture has one: the heads
+    pool for themselves, so it would be unused weight."""
+    model_class = AutoModel._model_mapping[type(config)]
+    return (
+        {"add_pooling_layer": False}
+        if "add_pooling_layer" in inspect.signature(model_class.__init__).parameters
+        else {}
+    )
 
 
 def transformer_layers(model: PreTrainedModel) -> torch.nn.ModuleList:

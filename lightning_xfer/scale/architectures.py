@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from transformers import AutoConfig, AutoModel, PretrainedConfig, XLMRobertaConfig, XLMRobertaXLConfig
 
-from lightning_xfer.encoder.loading import resolve_encoder, transformer_layers
+from lightning_xfer.encoder.loading import body_only, resolve_encoder, transformer_layers
 
 _XLMR = {"vocab_size": 250002, "max_position_embeddings": 514, "type_vocab_size": 1, "layer_norm_eps": 1e-5}
 _XLMR_XL = {"vocab_size": 250880, "max_position_embeddings": 514, "type_vocab_size": 1, "layer_norm_eps": 1e-5}
@@ -62,9 +62,8 @@ def named_config(name: str) -> PretrainedConfig:
 def architecture(name: str) -> Architecture:
     """Count `name`'s parameters by building it on the meta device (no memory, no download)."""
     config = named_config(name)
-    kwargs = {"add_pooling_layer": False} if "roberta" in config.model_type or "bert" in config.model_type else {}
     with torch.device("meta"):
-        model = AutoModel.from_config(config, **kwargs)
+        model = AutoModel.from_config(config, **body_only(config))
     layers = transformer_layers(model)
     in_layers = {id(p) for p in layers.parameters()}
     root = sum(p.numel() for p in model.parameters() if id(p) not in in_layers)
