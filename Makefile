@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # Each `make quickstart` is a run of its own root, so `--ckpt_path best` can only mean the run it trained.
 QUICKSTART_ROOT := runs/quickstart/$(shell date +%Y%m%d-%H%M%S)
 
-.PHONY: quickstart test test-slow lint setup
+.PHONY: quickstart test test-slow lint setup benchmarks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,7 @@ test-slow: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Every benchmark side by side (benchmarks/README.md): about 30 minutes on 2 CPU cores.
+benchmarks: setup
+	bash benchmarks/run_all.sh $(BIN)/python

@@ -186,34 +186,57 @@ class XferModule(pl.LightningModule):
         collected = eval_set.task.family.collect(batch, output, eval_set.settings)
         self._collected.setdefault(dataloader_idx, []).append(collected)
 
-    def _gathered(self) -> dict[int, list[dict[str, Tensor]]]:
-        """This rank's collected outputs, joined with every other rank's under data parallelism.
+    def _gathered(self) -> dict[int, list[dict[str, Tensor]]] | None:
+        """Every rank's collected outputs on rank 0 (None on the other ranks) under data parallelism.
 
         Each rank scores only its shard of every language, and distributed samplers repeat a few
         features to even the shards out; decoding the union, de-duplicated by feature index
-        (`merge_collected`), scores every example exactly once.
+        (`merge_collected`), scores every example exactly once. Only rank 0 holds the union (an
+        all-gather would put every rank's outputs on every rank: world size x the embeddings of a
+        retrieval corpus in host memory); it decodes, and the others receive the scores.
         """
         collected, self._collected = self._collected, {}
-        if self.trainer.world_size == 1 or not torch.distributed.is_initialized():
+        if not self._distributed():
             return collected
-        everyone: list = [None] * self.trainer.world_size
-        torch.distributed.all_gather_object(everyone, collected)
+        rank = torch.distributed.get_rank()
+        everyone: list | None = [None] * self.trainer.world_size if rank == 0 else None
+        torch.distributed.gather_object(collected, everyone, dst=0)
+        if rank != 0:
+            return None
         joined: dict[int, list[dict[str, Tensor]]] = {}
         for rank_collected in everyone:
             for index, parts in rank_collected.items():
                 joined.setdefault(index, []).extend(parts)
         return joined
 
-    def _eval_epoch_end(self, stage: str) -> None:
+    def _distributed(self) -> bool:
+        return self.trainer.world_size > 1 and torch.distributed.is_available() and torch.distributed.is_initialized()
+
+    def _decoded(self, stage: str, score: bool) -> None:
+        """`latest_scores` on every rank and `latest_predictions` on rank 0, from the gathered outputs."""
         collected = self._gathered()
+        scores: list[Score] = []
+        self.latest_predictions = {}
+        if collected is not None:
+            for index, eval_set in enumerate(self._eval_sets(stage)):
+                merged = merge_collected(collected.get(index, []))
+                if score:
+                    set_scores, predictions = score_eval_set(eval_set, merged, stage)
+                    scores.extend(set_scores)
+                else:
+                    predictions = predict_eval_set(eval_set, merged)
+                self.latest_predictions[(eval_set.task.name, eval_set.language)] = predictions
+        if self._distributed():
+            shared = [scores]
+            torch.distributed.broadcast_object_list(shared, src=0)
+            scores = shared[0]
+        self.latest_scores = scores
+
+    def _eval_epoch_end(self, stage: str) -> None:
         if self.trainer.sanity_checking:
+            self._gathered()  # every rank takes part in the collective, and the outputs are dropped
             return
-        self.latest_scores, self.latest_predictions = [], {}
-        for index, eval_set in enumerate(self._eval_sets(stage)):
-            merged = merge_collected(collected.get(index, []))
-            scores, predictions = score_eval_set(eval_set, merged, stage)
-            self.latest_scores.extend(scores)
-            self.latest_predictions[(eval_set.task.name, eval_set.language)] = predictions
+        self._decoded(stage, score=True)
         for score in self.latest_scores:
             self.log(score.key, score.value, add_dataloader_idx=False, sync_dist=True)  # equal on every rank
         averages = _language_averages(self.latest_scores)
@@ -245,12 +268,7 @@ class XferModule(pl.LightningModule):
 
     def on_predict_epoch_end(self) -> None:
         """Predictions only: `predict` also runs on test sets whose labels are not public."""
-        collected = self._gathered()
-        self.latest_scores = []
-        self.latest_predictions = {
-            (eval_set.task.name, eval_set.language): predict_eval_set(eval_set, merge_collected(collected.get(i, [])))
-            for i, eval_set in enumerate(self._eval_sets("predict"))
-        }
+        self._decoded("predict", score=False)
 
 
 NORM_TYPES = (nn.LayerNorm, nn.GroupNorm, nn.RMSNorm, nn.modules.batchnorm._BatchNorm)

@@ -6,6 +6,8 @@ Several tasks train by drawing one task per optimizer step (`task_sampling`; see
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from pytorch_lightning.utilities import CombinedLoader
 from torch.utils.data import DataLoader
 
 from lightning_xfer.cache import cache_dir
+from lightning_xfer.data.length import length_grouped_sampler, longest_first
 from lightning_xfer.data.sources import cache_key, load_split
 from lightning_xfer.data.task_sampling import SamplingStrategy, TaskSampledLoader, TaskSampler, task_probabilities
 from lightning_xfer.encoder.loading import load_tokenizer
@@ -30,7 +33,7 @@ from lightning_xfer.scale.batch_size import gradient_accumulation
 from lightning_xfer.tasks import RunTask, Task, TaskConfig, resolve_tasks
 
 log = logging.getLogger(__name__)
-FEATURE_VERSION = 3  # bump when feature conversion changes, so cached features are rebuilt
+FEATURE_VERSION = 4  # bump when feature conversion changes, so cached features are rebuilt
 
 
 @dataclass
@@ -44,6 +47,14 @@ class EvalSet:
     examples: datasets.Dataset
     features: datasets.Dataset
     settings: FeatureSettings
+
+
+@functools.lru_cache(maxsize=4)  # by tokenizer object; serialising XLM-R's 250k vocabulary takes ~50 ms
+def tokenizer_fingerprint(tokenizer) -> str:
+    """What the tokenizer does (vocabulary, normaliser, special and added tokens), not where it was
+    read from: the encoder a study's intermediate run exports carries a copy of its base tokenizer,
+    so every target run after every intermediate task reuses the same cached features."""
+    return hashlib.sha256(tokenizer.backend_tokenizer.to_str().encode()).hexdigest()[:16]
 
 
 def default_languages(task: Task, config: TaskConfig) -> list[str]:
@@ -76,6 +87,8 @@ class XferDataModule(pl.LightningDataModule):
         sampling_temperature: float = 2.0,
         sampling_size_cap: int | None = None,
         sampling_seed: int | None = None,
+        sort_eval_by_length: bool = True,
+        group_by_length: bool = False,
     ):
         """
         Args:
@@ -108,6 +121,12 @@ class XferDataModule(pl.LightningDataModule):
                 `proportional` and `temperature` (T5's mixing limit K); null: no cap.
             sampling_seed: Seed of the task draws and of each task's shuffling (several tasks only);
                 null: the run's seed (`seed_everything`, read from torch's default generator).
+            sort_eval_by_length: Evaluate each set's features longest first, so a batch pads to
+                little more than its own inputs; scores do not change (decoding is by feature).
+            group_by_length: Train a single task on batches of similar length (transformers'
+                `LengthGroupedSampler`: shuffled, then sorted within mega-batches of 50 batches).
+                Faster on tagging and classification, but batches hold other examples than plain
+                shuffling, so results move as with another seed: off by default, as in the papers.
         """
         super().__init__()
         self.run_tasks: list[RunTask] = resolve_tasks(tasks)
@@ -126,6 +145,8 @@ class XferDataModule(pl.LightningDataModule):
         self.sampling_temperature = sampling_temperature
         self.sampling_size_cap = sampling_size_cap
         self.sampling_seed = sampling_seed
+        self.sort_eval_by_length = sort_eval_by_length
+        self.group_by_length = group_by_length
         self.tokenizer = None
         self.train_sets: dict[str, datasets.Dataset] = {}
         self.eval_sets: dict[str, list[EvalSet]] = {}
@@ -211,8 +232,7 @@ class XferDataModule(pl.LightningDataModule):
                 loaded.source,
                 training,
                 settings,
-                self.tokenizer.name_or_path,
-                len(self.tokenizer),
+                tokenizer_fingerprint(self.tokenizer),
                 type(task.family).__name__,
                 config.max_train_examples if training else config.max_eval_examples,
                 config.exclude_train_ids_from,
@@ -228,14 +248,22 @@ class XferDataModule(pl.LightningDataModule):
         if len(self.train_sets) == 1:
             # Lightning shards this loader itself under data parallelism (`DistributedSampler`).
             [(name, features)] = self.train_sets.items()
+            order = {"shuffle": True}
+            if self.group_by_length:
+                seed = self.sampling_seed if self.sampling_seed is not None else torch.initial_seed()
+                if self.trainer is not None and self.trainer.world_size > 1:
+                    seed = self.trainer.strategy.broadcast(seed, src=0)
+                order = {"sampler": length_grouped_sampler(features, self.per_device_batch_size, seed)}
             loader = DataLoader(
                 features,
                 batch_size=self.per_device_batch_size,
-                shuffle=True,
+                **order,
                 num_workers=self.num_workers,
                 collate_fn=self._train_collate(name),
             )
             return CombinedLoader({name: loader}, mode="max_size_cycle")
+        if self.group_by_length:
+            raise UserError("data.group_by_length groups one training task's batches; this run trains several")
         sampled = TaskSampledLoader(
             self.train_sets,
             self.task_sampler(),
@@ -286,7 +314,7 @@ class XferDataModule(pl.LightningDataModule):
             DataLoader(
                 eval_set.features,
                 batch_size=self.eval_batch_size,
-                shuffle=False,
+                sampler=longest_first(eval_set.features) if self.sort_eval_by_length else None,
                 num_workers=self.num_workers,
                 collate_fn=partial(eval_set.task.family.collate, tokenizer=self.tokenizer),
             )

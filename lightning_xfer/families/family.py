@@ -138,12 +138,18 @@ def batch_is_labelled(features: Sequence[dict[str, Any]], training: bool) -> boo
     return False
 
 
+MAP_BATCH_SIZE = 1000
+"""Examples the fast (Rust) tokenizer encodes per call: it parallelises over a batch, and Python
+runs once per batch (`benchmarks/feature_conversion.py` sets 1 to measure the per-example way)."""
+
+
 def map_examples(examples: datasets.Dataset, encode, task_name: str, cache_file: str | None) -> datasets.Dataset:
     """Batched `map` of `encode(batch, indices)` whose features replace the examples' columns,
     read from `cache_file` when an earlier run wrote it."""
     return examples.map(
         encode,
         batched=True,
+        batch_size=MAP_BATCH_SIZE,
         with_indices=True,
         remove_columns=examples.column_names,
         cache_file_name=cache_file,

@@ -1,8 +1,8 @@
 """Masked language modelling on plain text, for the continued-MLM baseline of Phang et al. (2020).
 
 Training masks 15% of tokens afresh in every batch (BERT's 80/10/10 rule, via transformers'
-collator). Evaluation masks the same tokens every time (seeded by the feature index), so masked-
-token accuracy is comparable between checkpoints.
+collator). Evaluation masks the same tokens every time (each feature seeded by its index, whatever batch it is
+in), so masked-token accuracy is comparable between checkpoints and evaluation order.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 from transformers import DataCollatorForLanguageModeling
 
-from lightning_xfer.families.family import FeatureSettings, TaskFamily, column, map_examples
+from lightning_xfer.families.family import FeatureSettings, TaskFamily, column, map_examples, pad_sequences
 from lightning_xfer.heads import IGNORE_INDEX, Head, HeadOutput, MaskedLMHead
 from lightning_xfer.heads.pooling import Pooling
 
@@ -42,9 +42,12 @@ class MaskedLM(TaskFamily):
         if training:
             batch = collator(inputs)
         else:
-            with torch.random.fork_rng():  # the same masks at every evaluation
-                torch.manual_seed(int(indices.sum()))
-                batch = collator(inputs)
+            masked = [_masked_alone(collator, one, int(i)) for one, i in zip(inputs, indices, strict=True)]
+            batch = {
+                "input_ids": pad_sequences([m["input_ids"] for m in masked], tokenizer.pad_token_id),
+                "attention_mask": pad_sequences([[1] * len(m["input_ids"]) for m in masked], 0),
+                "labels": pad_sequences([m["labels"] for m in masked], IGNORE_INDEX),
+            }
         return {
             "input_ids": batch["input_ids"],
             "attention_mask": batch["attention_mask"],
@@ -72,3 +75,11 @@ class MaskedLM(TaskFamily):
 
     def references(self, task, examples) -> dict[str, None]:
         return dict.fromkeys(column(examples, "id"))
+
+
+def _masked_alone(collator: DataCollatorForLanguageModeling, feature: dict, index: int) -> dict[str, list[int]]:
+    """One evaluation feature masked with its own seed: its masks do not depend on its batch."""
+    with torch.random.fork_rng():
+        torch.manual_seed(index)
+        masked = collator([feature])
+    return {"input_ids": masked["input_ids"][0].tolist(), "labels": masked["labels"][0].tolist()}
