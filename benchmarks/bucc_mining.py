@@ -21,7 +21,7 @@ import time
 
 import torch
 
-from lightning_xfer.families.bitext_mining import mine
+from lightning_xfer.families.bitext_mining import margin_matches, mine
 
 
 def embeddings(n: int, dimension: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -39,7 +39,7 @@ def dense_mine(sources: torch.Tensor, targets: torch.Tensor, k: int = 4) -> list
     forward = similarity.topk(k, dim=1)
     backward = similarity.T.topk(k, dim=1)
     del similarity
-    return _matched(forward.values, forward.indices, backward.values, backward.indices)
+    return margin_matches(forward.values, forward.indices, backward.values, backward.indices)
 
 
 def faiss_mine(sources: torch.Tensor, targets: torch.Tensor, k: int = 4) -> list[tuple[float, int, int]]:
@@ -54,29 +54,7 @@ def faiss_mine(sources: torch.Tensor, targets: torch.Tensor, k: int = 4) -> list
 
     forward_values, forward_indices = search(sources, targets)
     backward_values, backward_indices = search(targets, sources)
-    return _matched(forward_values, forward_indices, backward_values, backward_indices)
-
-
-def _matched(forward_values, forward_indices, backward_values, backward_indices) -> list[tuple[float, int, int]]:
-    """Margin scores and the greedy one-to-one matching of `mine`, from given neighbour lists."""
-    source_mean, target_mean = forward_values.mean(1), backward_values.mean(1)
-    forward = forward_values / ((source_mean[:, None] + target_mean[forward_indices]) / 2)
-    backward = backward_values / ((target_mean[:, None] + source_mean[backward_indices]) / 2)
-    f_best, b_best = forward.argmax(1), backward.argmax(1)
-    rows, columns = torch.arange(len(forward)), torch.arange(len(backward))
-    candidates = sorted(
-        [*zip(forward[rows, f_best].tolist(), rows.tolist(), forward_indices[rows, f_best].tolist(), strict=True),
-         *zip(backward[columns, b_best].tolist(), backward_indices[columns, b_best].tolist(), columns.tolist(),
-              strict=True)],
-        key=lambda c: -c[0],
-    )  # fmt: skip
-    seen_s, seen_t, matched = set(), set(), []
-    for score, s, t in candidates:
-        if s not in seen_s and t not in seen_t:
-            seen_s.add(s)
-            seen_t.add(t)
-            matched.append((score, s, t))
-    return matched
+    return margin_matches(forward_values, forward_indices, backward_values, backward_indices)
 
 
 def arm(way: str, n: int, dimension: int, block: int) -> None:

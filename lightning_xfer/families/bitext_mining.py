@@ -30,13 +30,21 @@ def mine(sources: Tensor, targets: Tensor, k: int = 4, block: int = 4096) -> lis
     """One-to-one (score, source row, target row) candidates, best margin score first."""
     forward_similarity, forward_index = nearest(sources, targets, k, block)
     backward_similarity, backward_index = nearest(targets, sources, k, block)
+    return margin_matches(forward_similarity, forward_index, backward_similarity, backward_index)
+
+
+def margin_matches(
+    forward_similarity: Tensor, forward_index: Tensor, backward_similarity: Tensor, backward_index: Tensor
+) -> list[tuple[float, int, int]]:
+    """Ratio-margin scores from each side's k nearest neighbours (however they were found: blocked
+    matmuls here, faiss or a dense matrix in `benchmarks/bucc_mining.py`), matched one-to-one."""
     source_mean, target_mean = forward_similarity.mean(1), backward_similarity.mean(1)
     forward_margin = forward_similarity / ((source_mean[:, None] + target_mean[forward_index]) / 2)
     backward_margin = backward_similarity / ((target_mean[:, None] + source_mean[backward_index]) / 2)
     forward_best = forward_margin.argmax(1)
     backward_best = backward_margin.argmax(1)
-    rows = torch.arange(len(sources))
-    columns = torch.arange(len(targets))
+    rows = torch.arange(len(forward_similarity))
+    columns = torch.arange(len(backward_similarity))
     candidates = [
         *zip(forward_margin[rows, forward_best].tolist(), rows.tolist(), forward_index[rows, forward_best].tolist(),
              strict=True),
