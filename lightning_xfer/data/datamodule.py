@@ -250,10 +250,7 @@ class XferDataModule(pl.LightningDataModule):
             [(name, features)] = self.train_sets.items()
             order = {"shuffle": True}
             if self.group_by_length:
-                seed = self.sampling_seed if self.sampling_seed is not None else torch.initial_seed()
-                if self.trainer is not None and self.trainer.world_size > 1:
-                    seed = self.trainer.strategy.broadcast(seed, src=0)
-                order = {"sampler": length_grouped_sampler(features, self.per_device_batch_size, seed)}
+                order = {"sampler": length_grouped_sampler(features, self.per_device_batch_size, self._draw_seed())}
             loader = DataLoader(
                 features,
                 batch_size=self.per_device_batch_size,
@@ -272,18 +269,25 @@ class XferDataModule(pl.LightningDataModule):
         )
         return CombinedLoader(sampled, mode="max_size_cycle")  # yields the `{task: batch}` dicts as they are
 
+    def _draw_seed(self) -> int:
+        """The seed of training's random order (task draws, length grouping): `sampling_seed`, or
+        the run's seed; rank 0's on every rank, as an unseeded run's ranks would differ."""
+        seed = self.sampling_seed if self.sampling_seed is not None else torch.initial_seed()
+        if self.trainer is not None and self.trainer.world_size > 1:
+            seed = self.trainer.strategy.broadcast(seed, src=0)
+        return seed
+
     def task_sampler(self) -> TaskSampler:
         """The step-by-step task draws for this rank, seeded alike on every rank."""
         trainer = self.trainer
         _check_unused_heads_allowed(trainer)
         sizes = {name: len(features) for name, features in self.train_sets.items()}
         probabilities = task_probabilities(sizes, self.task_sampling, self.sampling_temperature, self.sampling_size_cap)
-        seed = self.sampling_seed if self.sampling_seed is not None else torch.initial_seed()
+        seed = self._draw_seed()
         rank, world_size = 0, 1
         parallel = trainer.distributed_sampler_kwargs if trainer is not None else None
         if parallel:
             rank, world_size = parallel["rank"], parallel["num_replicas"]
-            seed = trainer.strategy.broadcast(seed, src=0)  # an unseeded run's ranks would differ
         elif torch.distributed.is_available() and torch.distributed.is_initialized():
             rank, world_size = torch.distributed.get_rank(), torch.distributed.get_world_size()
         log.info("training tasks drawn %s: %s", self.task_sampling, _percentages(probabilities))
