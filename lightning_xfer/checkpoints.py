@@ -96,12 +96,13 @@ def load_file(path: str | Path, key: str = "checkpoint") -> dict[str, Any]:
         ) from None
 
 
-def encoder_state(path: str | Path, key: str = "checkpoint") -> dict[str, torch.Tensor]:
+def encoder_state(path: str | Path, key: str = "checkpoint", adapters_only: bool = False) -> dict[str, torch.Tensor]:
     """The `encoder.*` weights of a checkpoint, keyed as the encoder itself names them.
 
     `path` is a Lightning `.ckpt` file (or a plain state-dict file), a DeepSpeed ZeRO checkpoint
     directory, or a torch.distributed.checkpoint directory (FSDP's `sharded` state dict); `key`
-    names the setting the path came from, for errors.
+    names the setting the path came from, for errors. `adapters_only` reads only the LoRA weights
+    (a LoRA run's export): a sharded checkpoint of a 176B base is then never consolidated whole.
     """
     path = Path(path)
     if not path.exists():
@@ -110,9 +111,9 @@ def encoder_state(path: str | Path, key: str = "checkpoint") -> dict[str, torch.
         saved = load_file(path, key)
         state = saved.get("state_dict", saved)
     elif (path / ".metadata").is_file():
-        state = _distributed_checkpoint_state(path)
+        state = _distributed_checkpoint_state(path, adapters_only)
     elif (path / "latest").is_file() or any(path.glob("**/*model_states.pt")):
-        state = _deepspeed_state(path, key)
+        state = _deepspeed_state(path, key, adapters_only)
     else:
         raise UserError(
             f"{key}: {path} is a directory but not a sharded checkpoint (a torch.distributed.checkpoint "
@@ -121,7 +122,7 @@ def encoder_state(path: str | Path, key: str = "checkpoint") -> dict[str, torch.
     weights = {}
     for name, value in state.items():
         name = _without_wrappers(name)
-        if name.startswith("encoder.") and isinstance(value, torch.Tensor):
+        if name.startswith("encoder.") and isinstance(value, torch.Tensor) and (not adapters_only or _lora(name)):
             weights[name[len("encoder.") :]] = value
     if not weights:
         raise UserError(f"{key}: {path} holds no `encoder.*` weights (not a lightning_xfer checkpoint?)")
@@ -151,7 +152,11 @@ def _without_wrappers(name: str) -> str:
     return name
 
 
-def _distributed_checkpoint_state(directory: Path) -> dict[str, torch.Tensor]:
+def _lora(name: str) -> bool:
+    return ".lora_" in name
+
+
+def _distributed_checkpoint_state(directory: Path, adapters_only: bool = False) -> dict[str, torch.Tensor]:
     """The encoder tensors of a torch.distributed.checkpoint folder, read in this one process.
 
     Only the encoder's entries are allocated and read (not the heads' or the optimizer's), from
@@ -165,7 +170,9 @@ def _distributed_checkpoint_state(directory: Path) -> dict[str, torch.Tensor]:
     state = {
         name: torch.empty(entry.size, dtype=entry.properties.dtype)
         for name, entry in entries.items()
-        if isinstance(entry, TensorStorageMetadata) and _without_wrappers(name).startswith("encoder.")
+        if isinstance(entry, TensorStorageMetadata)
+        and _without_wrappers(name).startswith("encoder.")
+        and (not adapters_only or _lora(name))
     }
     if state:
         with warnings.catch_warnings():  # "assuming the intent is to load in a single process": it is
@@ -174,8 +181,9 @@ def _distributed_checkpoint_state(directory: Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def _deepspeed_state(directory: Path, key: str) -> dict[str, torch.Tensor]:
-    """A DeepSpeed ZeRO checkpoint folder consolidated into fp32 by DeepSpeed's own zero_to_fp32."""
+def _deepspeed_state(directory: Path, key: str, adapters_only: bool = False) -> dict[str, torch.Tensor]:
+    """A DeepSpeed ZeRO checkpoint folder consolidated into fp32 by DeepSpeed's own zero_to_fp32
+    (without the frozen weights when only the trained adapters are wanted)."""
     try:
         from deepspeed.utils.zero_to_fp32 import get_fp32_state_dict_from_zero_checkpoint
     except ImportError:
@@ -183,4 +191,4 @@ def _deepspeed_state(directory: Path, key: str) -> dict[str, torch.Tensor]:
             f"{key}: {directory} is a DeepSpeed checkpoint; reading it needs DeepSpeed "
             "(pip install -e '.[deepspeed]'), or consolidate it first with its zero_to_fp32.py"
         ) from None
-    return get_fp32_state_dict_from_zero_checkpoint(str(directory))
+    return get_fp32_state_dict_from_zero_checkpoint(str(directory), exclude_frozen_parameters=adapters_only)

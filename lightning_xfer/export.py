@@ -15,6 +15,7 @@ from pytorch_lightning.callbacks import Callback
 from transformers import PreTrainedTokenizerBase
 
 from lightning_xfer.checkpoints import checkpoint_hyperparameters, encoder_state
+from lightning_xfer.encoder.adapters import OWN_ADAPTER, is_adapted
 from lightning_xfer.encoder.loading import load_encoder, load_tokenizer
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.errors import UserError
@@ -75,7 +76,7 @@ def export_encoder(
 ) -> Path:
     """Save the module's encoder (or `checkpoint`'s encoder weights: a file or a sharded checkpoint
     folder) and the run's tokenizer, with a note."""
-    state = encoder_state(checkpoint) if checkpoint is not None else None
+    state = encoder_state(checkpoint, adapters_only=is_adapted(pl_module.encoder)) if checkpoint is not None else None
     note = {"exported_from_run": source, "checkpoint": checkpoint, "trained_tasks": list(pl_module.tasks)}
     return _write_folder(pl_module.encoder, state, tokenizer, pl_module.encoder_spec, directory, note)
 
@@ -94,14 +95,18 @@ def consolidate(checkpoint: str | Path, directory: str | Path) -> Path:
         raise UserError(f"consolidate: {checkpoint} records no encoder (not a lightning_xfer checkpoint?)")
     spec = EncoderSpec(**hyperparameters["encoder"])
     encoder = load_encoder(spec, empty=True)
-    state = encoder_state(checkpoint, "consolidate")
+    state = encoder_state(checkpoint, "consolidate", adapters_only=is_adapted(encoder))
     note = {"consolidated_from": str(checkpoint), "checkpoint": str(checkpoint)}
     return _write_folder(encoder, state, load_tokenizer(spec), spec, Path(directory), note)
 
 
 def _write_folder(encoder, state, tokenizer: PreTrainedTokenizerBase, spec: EncoderSpec, directory: Path, note: dict):
     directory.mkdir(parents=True, exist_ok=True)
-    encoder.save_pretrained(directory, state_dict=state)
+    if is_adapted(encoder):  # a LoRA run: its own adapter; the note's base_encoder says where it belongs
+        encoder.save_pretrained(directory, state_dict=state, selected_adapters=[OWN_ADAPTER])
+        note = {**note, "adapter": OWN_ADAPTER}
+    else:
+        encoder.save_pretrained(directory, state_dict=state)
     tokenizer.save_pretrained(directory)
     note = {**note, "base_encoder": spec.name}
     (directory / "lightning_xfer_export.json").write_text(json.dumps(note, indent=2))

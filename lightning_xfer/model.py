@@ -18,12 +18,20 @@ from torch import Tensor, nn
 from transformers import get_linear_schedule_with_warmup
 
 from lightning_xfer.checkpoints import encoder_state
+from lightning_xfer.encoder.adapters import body
+from lightning_xfer.encoder.kinds import (
+    EncoderKind,
+    kind_of,
+    position_ids_from_mask,
+    sentence_pooling,
+    takes_position_ids,
+)
 from lightning_xfer.encoder.loading import base_encoder_name, load_encoder
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.errors import UserError
 from lightning_xfer.evaluation import Score, predict_eval_set, score_eval_set
 from lightning_xfer.families.family import merge_collected
-from lightning_xfer.heads import Head
+from lightning_xfer.heads import Head, RetrievalHead
 from lightning_xfer.scale.deepspeed import is_zero3, register_tied_weights, zero3_loading
 from lightning_xfer.scale.fsdp2 import receives_weights, shard_with_fsdp2
 from lightning_xfer.tasks import RunTask
@@ -73,6 +81,8 @@ class XferModule(pl.LightningModule):
         self.run_tasks = list(tasks)
         self.tasks = {r.name: r.task for r in self.run_tasks}
         self.encoder: nn.Module | None = None
+        self.encoder_kind: EncoderKind = "bidirectional"
+        self._positions_from_mask = False
         self.heads = nn.ModuleDict()
         self._collected: dict[int, list[dict[str, Tensor]]] = {}
         self.latest_scores: list[Score] = []
@@ -86,6 +96,9 @@ class XferModule(pl.LightningModule):
         receives = receives_weights(self)  # an FSDP2 rank other than 0: built empty, filled from rank 0
         with zero3_loading(strategy):  # under ZeRO-3, from_pretrained loads into the partitions
             self.encoder = load_encoder(self.encoder_spec, empty=receives).train()  # from_pretrained: eval mode
+        self.encoder_kind = kind_of(self.encoder.config)
+        self._positions_from_mask = self.encoder_kind == "causal" and takes_position_ids(body(self.encoder))
+        pooling = sentence_pooling(self.encoder_spec.pooling, self.encoder_kind)
         for run_task in self.run_tasks:
             task, config = run_task.task, run_task.config
             layer = config.head_layer
@@ -93,8 +106,11 @@ class XferModule(pl.LightningModule):
                 layer = task.family.default_layer(self.encoder.config)
             if layer is None:
                 layer = self.encoder_spec.hidden_layer
-            dropout, pooling = self.hparams.head_dropout, self.encoder_spec.pooling
-            self.heads[task.name] = task.family.build_head(task, self.encoder, dropout, layer, pooling)
+            dropout = self.hparams.head_dropout
+            head = task.family.build_head(task, self.encoder, dropout, layer, pooling)
+            if isinstance(head, RetrievalHead) and head.pooling == "first" and self.encoder_kind == "causal":
+                head.pooling = "last"  # the benchmark's sentence token, for a model that reads left to right
+            self.heads[task.name] = head
         register_tied_weights(strategy, self.heads.values())
         if self.hparams.init_encoder_from and not receives:
             self._load_encoder_weights(self.hparams.init_encoder_from)
@@ -128,6 +144,8 @@ class XferModule(pl.LightningModule):
         }
         if f"{prefix}token_type_ids" in batch:
             inputs["token_type_ids"] = batch[f"{prefix}token_type_ids"]
+        if self._positions_from_mask:  # a left-padded row is then encoded exactly as it would be alone
+            inputs["position_ids"] = position_ids_from_mask(inputs["attention_mask"])
         if layer == -1:
             return self.encoder(**inputs).last_hidden_state
         return self.encoder(**inputs, output_hidden_states=True).hidden_states[layer]

@@ -104,7 +104,8 @@ def test_a_deepspeed_folder_is_consolidated_by_deepspeed(trained, tmp_path, monk
     (tmp_path / "latest").write_text("checkpoint")
     calls = []
 
-    def get_fp32_state_dict_from_zero_checkpoint(directory):
+    def get_fp32_state_dict_from_zero_checkpoint(directory, exclude_frozen_parameters=False):
+        assert not exclude_frozen_parameters  # a full fine-tune's export reads every weight
         calls.append(directory)
         return {f"_forward_module.{key}": value for key, value in trained.state_dict().items()}
 

@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.e5, pytest.mark.real_data]
 
 TATOEBA_FLOORS = {"de": 84.0, "es": 81.0, "zh": 67.0, "sw": 55.0}
 PANX_FLOORS = {"en": 55.0, "de": 57.0, "es": 47.0, "ru": 30.0}
+LORA_PANX_FLOORS = {"en": 43.0, "de": 46.0, "es": 43.0, "ru": 22.0}
 XQUAD_FLOORS = {"en": 20.0, "de": 18.0, "es": 18.0}
 
 
@@ -108,6 +109,24 @@ def test_panx_zero_shot_after_english_training(encoder, request, tmp_path):
     run("fit", tmp_path, encoder, tasks, "--trainer.max_steps=150", *settings)
     run("test", tmp_path, encoder, tasks, "--ckpt_path=last", *settings)
     check(scores(tmp_path, "f1"), PANX_FLOORS, request.config.getoption("--baseline"))
+
+
+def test_panx_zero_shot_with_lora_on_frozen_weights(encoder, request, tmp_path):
+    """The same PAN-X run with `model.encoder.tuning=lora` (rank 16 on every linear layer, the
+    encoder's weights frozen; LoRA's usual 10x learning rate): the adapters alone carry the transfer.
+
+    Measured: en 51.1, de 55.3, es 51.8, ru 29.8 (full fine-tuning, above: 63.1, 65.3, 55.4, 36.5).
+    Random twin: en 6.8, de 4.6, es 5.2, ru 3.7.
+    """
+    tasks = [{
+        "name": "panx", "data_dir": str(shared("panx_xtreme")), "train_file": "dev-en.tsv", "max_length": 64,
+        "languages": list(LORA_PANX_FLOORS), "validation_languages": [], "max_eval_examples": 500,
+    }]  # fmt: skip
+    settings = ("--data.batch_size=16", "--model.learning_rate=5e-4", "--model.encoder.tuning=lora",
+                "--results.path", str(tmp_path / "results.jsonl"))  # fmt: skip
+    run("fit", tmp_path, encoder, tasks, "--trainer.max_steps=150", *settings)
+    run("test", tmp_path, encoder, tasks, "--ckpt_path=last", *settings)
+    check(scores(tmp_path, "f1"), LORA_PANX_FLOORS, request.config.getoption("--baseline"))
 
 
 def test_xquad_zero_shot_after_a_short_squad_fine_tune(encoder, request, tmp_path):

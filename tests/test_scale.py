@@ -140,13 +140,43 @@ def test_the_plan_for_xxl_on_two_nodes(capsys):
     cli_plan = importlib.import_module("lightning_xfer.scale.command")
     cli_plan.plan_command(["--encoder", "xlm-roberta-xxl", "--gpus", "8", "--nodes", "2", "--gpu-mem", "80"])
     out = capsys.readouterr().out
-    assert "10,695,954,432 parameters" in out and "recommended: --config configs/scale/" in out
+    assert "10,695,954,432 parameters" in out and "full fine-tuning: recommended --config configs/scale/" in out
+    assert "LoRA on frozen bf16 weights: recommended --config configs/scale/lora-" in out
     rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith(plan.STRATEGIES)}
     assert rows["ddp"][7] == "no" and rows["fsdp2"][7] == "yes"  # 20 B/param = 199 GiB: DDP cannot hold XXL
     arch = architecture("xlm-roberta-xxl")
     # ZeRO-3 on 16 GPUs by hand: the gathered word embeddings (4 B each) + 18 B/param over 16 GPUs.
     zero3 = next(e for e in plan.estimates(arch, 8, 2, 1, 512, True) if e.strategy == "deepspeed-zero3")
     assert zero3.model_states == 4 * 250880 * 4096 + int(18 * arch.parameters / 16)
+
+
+def test_bloom_and_mt5_counts_and_memory_by_hand():
+    """BLOOM per layer: 2 LayerNorms (4h), fused QKV (3h² + 3h), output (h² + h), MLP (4h² + 4h and
+    4h² + h); embeddings V·h + LayerNorm 2h, final LayerNorm 2h. mT5's encoder stack (no biases,
+    RMS norms of h): q, k, v, o (4·h·inner), gated FF (3·h·d_ff), 2 norms; relative position bias
+    32 buckets x heads in layer 0; shared embeddings once; final norm."""
+
+    def bloom(h: int, layers: int) -> int:
+        return 250880 * h + 2 * h + layers * (12 * h * h + 13 * h) + 2 * h
+
+    assert architecture("bigscience/bloom-560m").parameters == bloom(1024, 24) == 559_214_592
+    assert architecture("bigscience/bloom-3b").parameters == bloom(2560, 30) == 3_002_557_440
+    big = architecture("bigscience/bloom")
+    assert big.parameters == bloom(14336, 70) == 176_247_271_424
+    h, d_ff, layers = 4096, 10240, 24
+    mt5_xxl = 250112 * h + layers * (4 * h * 64 * 64 + 3 * h * d_ff + 2 * h) + 32 * 64 + h
+    assert architecture("google/mt5-xxl").parameters == mt5_xxl == 5_655_173_120
+    # LoRA rank 16 on BLOOM's four linear layers per block: r·(h + 3h) + r·2h + r·5h + r·5h.
+    assert big.adapter_parameters == 70 * 16 * 16 * 14336
+    # BLOOM-176B on one node of 8 x 80 GiB: LoRA under ZeRO-3 = 2P/8 + 4L + 18A/8 (+ activations) fits;
+    # full fine-tuning needs dozens of GPUs even fully sharded.
+    found = {e.strategy: e for e in plan.estimates(big, 8, 1, 1, 512, True)}
+    lora = found["lora-zero3"]
+    assert lora.model_states == int(2 * big.parameters / 8) + 4 * 250880 * 14336 + int(18 * big.adapter_parameters / 8)
+    assert lora.fits(80 * plan.GIB) and not found["fsdp2"].fits(80 * plan.GIB)
+    full = plan.gpus_needed(big, "fsdp2", 80 * plan.GIB, 8, 1, 512, True)
+    assert full is not None and full >= 40  # 16 B x 176B / 0.9 / 80 GiB = 36.5 GPUs, whole nodes
+    assert plan.gpus_needed(big, "lora-zero3", 80 * plan.GIB, 8, 1, 512, True) == 8
 
 
 def test_gpus_needed_by_hand():

@@ -140,8 +140,8 @@ def generate(study: PlantedStudy | None = None) -> Planted:
                             examples[(run, target, lang)] = scores
                             value, count = 100.0 * scores.mean(), study.examples
                         rows.append(["planted", run, encoder, condition, target, seed, "target", "test", target,
-                                     lang, PRIMARY_METRIC[target], float(value), count])  # fmt: skip
+                                     lang, PRIMARY_METRIC[target], float(value), count, "full"])  # fmt: skip
                     # a validation row, which the analysis must leave out (it reads the test stage)
                     rows.append(["planted", run, encoder, condition, target, seed, "target", "validation",
-                                 target, "en", PRIMARY_METRIC[target], 99.0, 100])  # fmt: skip
+                                 target, "en", PRIMARY_METRIC[target], 99.0, 100, "full"])  # fmt: skip
     return Planted(pd.DataFrame(rows, columns=COLUMNS), truth, examples)

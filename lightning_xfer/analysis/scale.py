@@ -18,8 +18,23 @@ PARAMETERS = {
     "xlm-roberta-xl": 3.5e9,
     "xlm-roberta-xxl": 10.7e9,
     "multilingual-e5-small": 118e6,
+    # mT5: the encoder stack lightning_xfer loads, counted from the released configs (`plan`).
+    "mt5-small": 146_940_608,
+    "mt5-base": 277_040_256,
+    "mt5-large": 564_446_720,
+    "mt5-xl": 1_669_958_656,
+    "mt5-xxl": 5_655_173_120,
+    "bloom-560m": 559_214_592,
+    "bloom-1b1": 1_065_314_304,
+    "bloom-1b7": 1_722_408_960,
+    "bloom-3b": 3_002_557_440,
+    "bloom-7b1": 7_069_016_064,
+    "bloom": 176_247_271_424,
+    "bloom-176b": 176_247_271_424,
 }
-"""Encoder name -> parameter count (Conneau et al. 2020; Goyal et al. 2021; the e5 model card)."""
+"""Encoder name -> parameter count (Conneau et al. 2020; Goyal et al. 2021; the e5 model card; mT5
+and BLOOM as `python -m lightning_xfer plan` counts them from their configs). A `-lora` suffix (the
+study's name for a LoRA entry of the same model) counts as the model."""
 
 
 def preset_parameters(name: str) -> float | None:
@@ -41,7 +56,7 @@ def preset_parameters(name: str) -> float | None:
 
 def parameter_count(encoder: str) -> float | None:
     """The encoder's parameter count, by name (a hub path's last part counts); None when unknown."""
-    short = encoder.split("/")[-1]
+    short = encoder.split("/")[-1].removesuffix("-lora")
     if short in PARAMETERS:
         return PARAMETERS[short]
     if short in ("tiny", "small"):

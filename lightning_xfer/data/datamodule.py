@@ -25,7 +25,8 @@ from lightning_xfer.cache import cache_dir
 from lightning_xfer.data.length import length_grouped_sampler, longest_first
 from lightning_xfer.data.sources import cache_key, load_split
 from lightning_xfer.data.task_sampling import SamplingStrategy, TaskSampledLoader, TaskSampler, task_probabilities
-from lightning_xfer.encoder.loading import load_tokenizer
+from lightning_xfer.encoder.kinds import EncoderKind, word_label_position
+from lightning_xfer.encoder.loading import encoder_kind, load_tokenizer
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.errors import UserError
 from lightning_xfer.families.family import FeatureSettings
@@ -148,6 +149,7 @@ class XferDataModule(pl.LightningDataModule):
         self.sort_eval_by_length = sort_eval_by_length
         self.group_by_length = group_by_length
         self.tokenizer = None
+        self._encoder_kind: EncoderKind | None = None
         self.train_sets: dict[str, datasets.Dataset] = {}
         self.eval_sets: dict[str, list[EvalSet]] = {}
 
@@ -159,7 +161,15 @@ class XferDataModule(pl.LightningDataModule):
             max_answer_length=self.max_answer_length,
             n_best=self.n_best,
             qa_windows=self.qa_windows,
+            word_label=word_label_position(self.encoder_kind),
         )
+
+    @property
+    def encoder_kind(self) -> EncoderKind:
+        """Bidirectional, seq2seq-encoder or causal: read once from the encoder's config."""
+        if self._encoder_kind is None:
+            self._encoder_kind = encoder_kind(self.encoder)
+        return self._encoder_kind
 
     @property
     def per_device_batch_size(self) -> int:

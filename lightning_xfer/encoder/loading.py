@@ -7,14 +7,17 @@ model, a preset and an exported intermediate-task encoder load through the same 
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 from pathlib import Path
 
 import torch
-from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import AutoConfig, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.utils import logging as hf_logging
 
+from lightning_xfer.encoder.adapters import adapter_base, add_lora, attach_handoff
+from lightning_xfer.encoder.kinds import EncoderKind, body_class, kind_of
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.errors import UserError
 
@@ -60,6 +63,13 @@ def load_tokenizer(spec: EncoderSpec | str) -> PreTrainedTokenizerBase:
         raise _not_loadable(spec.name, source, error) from error
     if not tokenizer.is_fast:
         raise UserError(f"encoder {spec.name!r} has no fast tokenizer; span QA offsets and word alignment need one")
+    if tokenizer.pad_token is None:
+        # Decoder-only tokenizers (Llama-family) often have none. Padding is always masked out of
+        # attention, pooling and losses, so which token fills it does not change any result.
+        filler = tokenizer.eos_token or tokenizer.unk_token
+        if filler is None:
+            raise UserError(f"encoder {spec.name!r}: its tokenizer has no pad, end-of-sequence or unknown token")
+        tokenizer.pad_token = filler
     return tokenizer
 
 
@@ -70,6 +80,22 @@ def load_encoder(spec: EncoderSpec, empty: bool = False) -> PreTrainedModel:
     sharded run other than rank 0, which receive their shards from it (`scale/fsdp2.py`).
     """
     source = resolve_encoder(spec.name, spec.preset_seed)
+    if spec.adapter_handoff == "stack" and spec.tuning != "lora" and adapter_base(source) is not None:
+        raise UserError(
+            f"model.encoder.adapter_handoff=stack keeps {spec.name}'s adapter frozen under this run's own "
+            "LoRA; set model.encoder.tuning=lora, or adapter_handoff=merge to fine-tune the merged weights"
+        )
+    return _with_own_tuning(_load_body(spec, source, empty), spec)
+
+
+def _load_body(spec: EncoderSpec, source: str, empty: bool) -> PreTrainedModel:
+    """The encoder with the adapters handed on to it, before this run's own tuning."""
+    base = adapter_base(source)
+    if base is not None:  # an adapter folder (a LoRA run's export): its base, with the adapter on it
+        # Further down a chain (a target's adapter on an intermediate's), hand-offs go the same way.
+        base_spec = dataclasses.replace(spec, name=base)
+        base_model = _load_body(base_spec, resolve_encoder(base, spec.preset_seed), empty)
+        return attach_handoff(base_model, source, spec.adapter_handoff, empty)
     try:
         config = AutoConfig.from_pretrained(source, revision=spec.revision)
     except (OSError, ValueError) as error:
@@ -77,16 +103,16 @@ def load_encoder(spec: EncoderSpec, empty: bool = False) -> PreTrainedModel:
     kwargs = {"revision": spec.revision}
     if spec.dtype is not None:
         kwargs["dtype"] = getattr(torch, spec.dtype)
-    model_class = AutoModel._model_mapping[type(config)]
+    model_class = body_class(config)  # the encoder stack alone for mT5; AutoModel's body otherwise
     kwargs.update(body_only(config))
     if spec.attn_implementation is not None and getattr(model_class, "_supports_sdpa", False):
         kwargs["attn_implementation"] = spec.attn_implementation
     if empty:
         kwargs.pop("revision")
         with torch.device("meta"):
-            model = AutoModel.from_config(config, **kwargs)
+            model = model_class._from_config(config, **kwargs)
     else:
-        model = AutoModel.from_pretrained(source, config=config, **kwargs)
+        model = model_class.from_pretrained(source, config=config, **kwargs)
     if spec.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if spec.freeze_embeddings or spec.frozen_layers:
@@ -105,10 +131,30 @@ def load_encoder(spec: EncoderSpec, empty: bool = False) -> PreTrainedModel:
     return model
 
 
+def _with_own_tuning(model: PreTrainedModel, spec: EncoderSpec) -> PreTrainedModel:
+    if spec.tuning == "lora":
+        return add_lora(model, spec.lora_rank, spec.lora_alpha, spec.lora_dropout, spec.lora_target_modules)
+    return model
+
+
+def encoder_kind(spec: EncoderSpec | str) -> EncoderKind:
+    """Whether the spec's encoder is bidirectional, an encoder-decoder's encoder stack, or causal
+    (read from its config alone: no weights)."""
+    spec = EncoderSpec(name=spec) if isinstance(spec, str) else spec
+    source = resolve_encoder(spec.name, spec.preset_seed)
+    base = adapter_base(source)
+    if base is not None:
+        return encoder_kind(dataclasses.replace(spec, name=base))
+    try:
+        return kind_of(AutoConfig.from_pretrained(source, revision=spec.revision))
+    except (OSError, ValueError) as error:
+        raise _not_loadable(spec.name, source, error) from error
+
+
 def body_only(config) -> dict[str, bool]:
     """`AutoModel` arguments that leave out the pooler where the architecture has one: the heads
     pool for themselves, so it would be unused weight."""
-    model_class = AutoModel._model_mapping[type(config)]
+    model_class = body_class(config)
     return (
         {"add_pooling_layer": False}
         if "add_pooling_layer" in inspect.signature(model_class.__init__).parameters
@@ -119,9 +165,15 @@ def body_only(config) -> dict[str, bool]:
 def transformer_layers(model: PreTrainedModel) -> torch.nn.ModuleList:
     """The stack of transformer layers, whatever the architecture calls it (layer, block, layers)."""
     count = model.config.num_hidden_layers
-    for module in model.modules():
-        if isinstance(module, torch.nn.ModuleList) and len(module) == count:
+    stacks = [m for m in model.modules() if isinstance(m, torch.nn.ModuleList) and len(m) == count]
+    # Prefer the stack of the layer classes the model declares unsplittable (`XLMRobertaLayer`,
+    # `MT5Block`, `BloomBlock`, `LlamaDecoderLayer`): the units FSDP2 wraps and devices never split.
+    declared = set(getattr(model, "_no_split_modules", None) or ())
+    for module in stacks:
+        if type(module[0]).__name__ in declared:
             return module
+    if stacks:
+        return stacks[0]
     raise UserError(f"cannot find the {count} transformer layers of {type(model).__name__}")
 
 

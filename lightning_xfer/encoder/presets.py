@@ -1,4 +1,9 @@
-"""Offline encoder presets: randomly initialised XLM-R models with a tokenizer trained here.
+"""Offline encoder presets: randomly initialised models with a tokenizer trained here.
+
+`tiny` and `small` are XLM-R; `tiny-mt5`, `tiny-bloom` and `tiny-llama` are the same size in the
+other families the shared encoder accepts (mT5's encoder stack, decoder-only BLOOM and a
+Llama-style model whose tokenizer, like Llama's, has no padding token), each tokenizing with its
+family's special-token conventions.
 
 A preset is built once per (name, seed) into the cache with `save_pretrained`, so it reloads
 exactly like a hub model and every code path (AutoModel, AutoTokenizer, hand-off) is the real
@@ -10,36 +15,117 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
-from transformers import XLMRobertaConfig, XLMRobertaModel
+from transformers import (
+    BloomConfig,
+    BloomModel,
+    LlamaConfig,
+    LlamaModel,
+    MT5Config,
+    MT5EncoderModel,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    XLMRobertaConfig,
+    XLMRobertaModel,
+)
 
 from lightning_xfer import synthetic
 from lightning_xfer.cache import cache_dir
-from lightning_xfer.encoder.tokenizer_training import train_unigram_tokenizer
+from lightning_xfer.encoder import tokenizer_training
+from lightning_xfer.encoder.tokenizer_training import Conventions, train_unigram_tokenizer
 
 PRESET_VERSION = 1  # bump when the recipe changes, so stale caches are rebuilt
 
 
+def _special_ids(tokenizer: PreTrainedTokenizerBase) -> dict[str, int | None]:
+    return {"bos_token_id": tokenizer.bos_token_id, "eos_token_id": tokenizer.eos_token_id,
+            "pad_token_id": tokenizer.pad_token_id}  # fmt: skip
+
+
+def xlm_roberta(preset: Preset, tokenizer: PreTrainedTokenizerBase) -> PreTrainedModel:
+    config = XLMRobertaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=preset.hidden_size,
+        num_hidden_layers=preset.num_hidden_layers,
+        num_attention_heads=preset.num_attention_heads,
+        intermediate_size=preset.intermediate_size,
+        max_position_embeddings=514,  # XLM-R positions start after the padding index
+        type_vocab_size=1,
+        **_special_ids(tokenizer),
+    )
+    return XLMRobertaModel(config, add_pooling_layer=False)
+
+
+def mt5_encoder(preset: Preset, tokenizer: PreTrainedTokenizerBase) -> PreTrainedModel:
+    config = MT5Config(
+        vocab_size=len(tokenizer),
+        d_model=preset.hidden_size,
+        d_kv=preset.hidden_size // preset.num_attention_heads,
+        d_ff=preset.intermediate_size,
+        num_layers=preset.num_hidden_layers,
+        num_heads=preset.num_attention_heads,
+        feed_forward_proj="gated-gelu",  # mT5's
+        tie_word_embeddings=False,
+        decoder_start_token_id=tokenizer.pad_token_id,
+        **_special_ids(tokenizer),
+    )
+    return MT5EncoderModel(config)
+
+
+def bloom(preset: Preset, tokenizer: PreTrainedTokenizerBase) -> PreTrainedModel:
+    config = BloomConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=preset.hidden_size,
+        n_layer=preset.num_hidden_layers,
+        n_head=preset.num_attention_heads,
+        **_special_ids(tokenizer),
+    )
+    return BloomModel(config)
+
+
+def llama(preset: Preset, tokenizer: PreTrainedTokenizerBase) -> PreTrainedModel:
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=preset.hidden_size,
+        num_hidden_layers=preset.num_hidden_layers,
+        num_attention_heads=preset.num_attention_heads,
+        num_key_value_heads=1,  # grouped-query attention, as Llama 3 and Qwen2.5 use
+        intermediate_size=preset.intermediate_size,
+        max_position_embeddings=512,
+        **_special_ids(tokenizer),
+    )
+    return LlamaModel(config)
+
+
 @dataclass(frozen=True)
 class Preset:
-    """The shape of a preset encoder."""
+    """The shape of a preset encoder, its family's builder and its tokenizer's conventions."""
 
     hidden_size: int
     num_hidden_layers: int
     num_attention_heads: int
     intermediate_size: int
     vocab_size: int
+    build: Callable[[Preset, PreTrainedTokenizerBase], PreTrainedModel] = xlm_roberta
+    """Builds the randomly initialised body from the shape and the trained tokenizer."""
+    conventions: Conventions = tokenizer_training.XLM_R
 
 
+_TINY = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 128,
+         "vocab_size": 3000}  # fmt: skip
 PRESETS = {
-    "tiny": Preset(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128, vocab_size=3000),
+    "tiny": Preset(**_TINY),
     "small": Preset(
         hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024, vocab_size=8000
     ),
+    "tiny-mt5": Preset(**_TINY, build=mt5_encoder, conventions=tokenizer_training.T5),
+    "tiny-bloom": Preset(**_TINY, build=bloom, conventions=tokenizer_training.BLOOM),
+    "tiny-llama": Preset(**_TINY, build=llama, conventions=tokenizer_training.LLAMA),
 }
 
 
@@ -52,33 +138,43 @@ def preset_directory(name: str, seed: int = 0) -> Path:
     # A folder of this process's own: the ranks of a multi-process run may all build it at once.
     tmp = directory.with_name(f"{directory.name}.building-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    tokenizer = train_unigram_tokenizer(synthetic.corpus(seed), vocab_size=preset.vocab_size)
-    config = XLMRobertaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=preset.hidden_size,
-        num_hidden_layers=preset.num_hidden_layers,
-        num_attention_heads=preset.num_attention_heads,
-        intermediate_size=preset.intermediate_size,
-        max_position_embeddings=514,  # XLM-R positions start after the padding index
-        type_vocab_size=1,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    tokenizer = train_unigram_tokenizer(synthetic.corpus(seed), preset.vocab_size, preset.conventions)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        model = XLMRobertaModel(config, add_pooling_layer=False)
+        model = preset.build(preset, tokenizer)
+    config = model.config
     # Not `model.save_pretrained`: under torch.distributed it writes only on rank 0, and every rank of
     # a multi-process run may be the one that builds the preset.
     config.save_pretrained(tmp)
-    save_file({name: tensor.contiguous() for name, tensor in model.state_dict().items()},
-              tmp / "model.safetensors", metadata={"format": "pt"})  # fmt: skip
+    save_file(_untied(model.state_dict()), tmp / "model.safetensors", metadata={"format": "pt"})
     tokenizer.save_pretrained(tmp)
     (tmp / "lightning_xfer_preset.json").write_text(
-        json.dumps({"preset": name, "seed": seed, "version": PRESET_VERSION, **asdict(preset)}, indent=2)
+        json.dumps(
+            {
+                "preset": name,
+                "seed": seed,
+                "version": PRESET_VERSION,
+                "family": type(model).__name__,
+                **{k: v for k, v in asdict(preset).items() if k not in ("build", "conventions")},
+            },
+            indent=2,
+        )
     )
     try:
         tmp.replace(directory)
     except OSError:  # another process finished first; its copy is identical
         shutil.rmtree(tmp, ignore_errors=True)
     return directory
+
+
+def _untied(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The state dict with each shared tensor once (mT5's `shared` and `encoder.embed_tokens` are one
+    matrix; safetensors refuses to write it twice, and loading ties it again)."""
+    seen: set[int] = set()
+    kept = {}
+    for key, tensor in state.items():
+        if tensor.data_ptr() in seen:
+            continue
+        seen.add(tensor.data_ptr())
+        kept[key] = tensor.contiguous()
+    return kept

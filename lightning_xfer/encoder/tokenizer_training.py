@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import PreTrainedTokenizerFast
@@ -40,8 +41,30 @@ def script_alphabet() -> list[str]:
     return [chr(c) for start, end in _SCRIPT_RANGES for c in range(start, end + 1) if chr(c).isprintable()]
 
 
-def train_unigram_tokenizer(lines: Iterable[str], vocab_size: int) -> PreTrainedTokenizerFast:
-    """A fast tokenizer with XLM-R's conventions, trained on `lines`."""
+@dataclass(frozen=True)
+class Conventions:
+    """Which special tokens a family's tokenizer adds around a text and a pair, and whether it has
+    a padding token, so a tiny preset tokenizes as its family's real tokenizer does."""
+
+    single: str
+    """`TemplateProcessing` template of one text (`<s> $A </s>`; `$A` for no special tokens)."""
+    pair: str
+    """Template of a text pair."""
+    has_pad: bool = True
+    """False for tokenizers that ship without one (Llama-family): the loader then sets one."""
+
+
+XLM_R = Conventions(single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>")
+T5 = Conventions(single="$A </s>", pair="$A </s> $B </s>")  # mT5: an end-of-sequence token only
+BLOOM = Conventions(single="$A", pair="$A $B")  # BLOOM adds nothing
+LLAMA = Conventions(single="<s> $A", pair="<s> $A <s> $B", has_pad=False)  # a beginning token per text
+
+
+def train_unigram_tokenizer(
+    lines: Iterable[str], vocab_size: int, conventions: Conventions = XLM_R
+) -> PreTrainedTokenizerFast:
+    """A fast SentencePiece/Unigram tokenizer trained on `lines`, with a family's special-token
+    `conventions` (XLM-R's by default)."""
     tokenizer = Tokenizer(models.Unigram())
     tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")])
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
@@ -59,8 +82,8 @@ def train_unigram_tokenizer(lines: Iterable[str], vocab_size: int) -> PreTrained
     tokenizer.add_special_tokens([MASK_TOKEN])
     bos, eos = SPECIAL_TOKENS.index("<s>"), SPECIAL_TOKENS.index("</s>")
     tokenizer.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>",
-        pair="<s> $A </s> </s> $B </s>",
+        single=conventions.single,
+        pair=conventions.pair,
         special_tokens=[("<s>", bos), ("</s>", eos)],
     )
     return PreTrainedTokenizerFast(
@@ -70,7 +93,7 @@ def train_unigram_tokenizer(lines: Iterable[str], vocab_size: int) -> PreTrained
         sep_token="</s>",
         cls_token="<s>",
         unk_token="<unk>",
-        pad_token="<pad>",
+        pad_token="<pad>" if conventions.has_pad else None,
         mask_token=MASK_TOKEN,
         model_max_length=512,
     )

@@ -51,6 +51,9 @@ class FeatureSettings:
     """Longest answer span, in tokens, that QA decoding considers."""
     n_best: int = 20
     """Start and end candidates per window that QA decoding combines (both recipes use 20)."""
+    word_label: Literal["first", "last"] = "first"
+    """The sub-word of a word that carries its tag: the first (XTREME's recipe, for encoders) or the
+    last (for a causal model, whose first sub-word has not seen the rest of the word)."""
     qa_windows: Literal["huggingface", "xtreme"] = "huggingface"
     """How QA contexts longer than `max_length` are windowed. "huggingface" (transformers' run_qa.py):
     consecutive windows overlap by `doc_stride` tokens and an answer may start in any window.

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor, nn
 from transformers import DataCollatorForLanguageModeling
 
+from lightning_xfer.errors import UserError
 from lightning_xfer.families.family import FeatureSettings, TaskFamily, column, map_examples, pad_sequences
 from lightning_xfer.heads import IGNORE_INDEX, Head, HeadOutput, MaskedLMHead
 from lightning_xfer.heads.pooling import Pooling
@@ -29,6 +30,12 @@ class MaskedLM(TaskFamily):
         return MaskedLMHead(encoder.config.hidden_size, encoder.get_input_embeddings(), eps, layer)
 
     def featurize(self, examples, task, tokenizer, settings: FeatureSettings, training, cache_file=None):
+        if tokenizer.mask_token is None:
+            raise UserError(
+                f"task {task.name}: the encoder's tokenizer has no mask token, so masked-LM training cannot "
+                "mask anything (decoder-only models such as BLOOM or Llama were not trained to fill masks)"
+            )
+
         def encode(batch: dict[str, list], indices: list[int]) -> dict[str, list]:
             encoded = tokenizer(batch["text"], truncation=True, max_length=settings.max_length)
             return {"input_ids": encoded["input_ids"], "example_index": indices}

@@ -1,9 +1,10 @@
 """Token tagging: PAN-X (NER), UD-POS, CCG supertags.
 
-A word's label sits on its first sub-word; its other sub-words and the special tokens carry
-`IGNORE_INDEX`. Sentences longer than `max_length` are split into overlapping windows (never
-truncated: a missing word would shift every prediction after it in the submission file), and a
-word's prediction comes from the window where it has the most context on both sides.
+A word's label sits on its first sub-word (on its last for a causal encoder:
+`FeatureSettings.word_label`); its other sub-words and the special tokens carry `IGNORE_INDEX`.
+Sentences longer than `max_length` are split into overlapping windows (never truncated: a missing
+word would shift every prediction after it in the submission file), and a word's prediction comes
+from the window where it has the most context on both sides.
 """
 
 from __future__ import annotations
@@ -54,9 +55,7 @@ class Tagging(TaskFamily):
                 ids, word_ids = encoded["input_ids"][row], encoded.word_ids(row)
                 if len(set(w for w in word_ids if w is not None)) < len(words):
                     ids, word_ids = _with_unknown_for_empty_words(tokenizer, words, word_ids)
-                first = [
-                    w if w is not None and (j == 0 or word_ids[j - 1] != w) else -1 for j, w in enumerate(word_ids)
-                ]
+                first = _labelled_positions(word_ids, settings.word_label)
                 gold = [label_ids[t] for t in tags] if tags else None
                 for start in _window_starts(len(ids), room, overlap):
                     window = first[start : start + room]
@@ -113,6 +112,15 @@ class Tagging(TaskFamily):
             return {}
         tags = zip(column(examples, "id"), column(examples, "tags"), column(examples, "tokens"), strict=True)
         return {key: sentence for key, sentence, words in tags if sentence or not words}
+
+
+def _labelled_positions(word_ids: list[int | None], word_label: str) -> list[int]:
+    """Per token, the index of the word whose tag it carries, or -1: each word's first sub-word, or
+    its last (`word_label="last"`)."""
+    if word_label == "last":
+        after = [*word_ids[1:], None]
+        return [w if w is not None and after[j] != w else -1 for j, w in enumerate(word_ids)]
+    return [w if w is not None and (j == 0 or word_ids[j - 1] != w) else -1 for j, w in enumerate(word_ids)]
 
 
 def _window_starts(length: int, room: int, overlap: int) -> list[int]:

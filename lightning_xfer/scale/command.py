@@ -6,16 +6,26 @@ from __future__ import annotations
 import argparse
 
 from lightning_xfer.scale import plan
-from lightning_xfer.scale.architectures import architecture
+from lightning_xfer.scale.architectures import LORA_RANK, architecture
+
+KIND_NOTES = {
+    "bidirectional": "encoder-only",
+    "seq2seq-encoder": "the encoder stack of an encoder-decoder model",
+    "causal": "decoder-only, used as an encoder",
+}
 
 
 def plan_command(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(
         prog="lightning_xfer plan",
         description="Per-GPU memory of fine-tuning an encoder under DDP, ZeRO-2, FSDP2, ZeRO-3 and ZeRO-3 + "
-        "offload, the GPUs each needs, and the config that fits.",
+        "offload, and of LoRA on frozen bf16 weights (DDP, ZeRO-3), the GPUs each needs, and the config that fits.",
     )
-    parser.add_argument("--encoder", required=True, help="xlm-roberta-{base,large,xl,xxl} (offline), or a folder")
+    parser.add_argument("--encoder", required=True, help="xlm-roberta-{base,large,xl,xxl}, mt5-{small,base,large,"
+                        "xl,xxl}, bloom-{560m,1b1,1b7,3b,7b1,176b} (offline), or a folder")  # fmt: skip
+    parser.add_argument(
+        "--lora-rank", type=int, default=LORA_RANK, help="rank of the LoRA rows (model.encoder.lora_rank)"
+    )
     parser.add_argument("--gpus", type=int, default=8, help="GPUs per node")
     parser.add_argument("--gpu-mem", type=float, default=80.0, help="memory of one GPU, GiB")
     parser.add_argument("--cpu-mem", type=float, default=None, help="CPU memory of one node, GiB (checked if given)")
@@ -26,20 +36,21 @@ def plan_command(argv: list[str]) -> None:
                         help="count activations without recomputation")  # fmt: skip
     args = parser.parse_args(argv)
     print(plan_text(args.encoder, args.gpus, args.gpu_mem, args.nodes, args.batch, args.length, args.checkpointing,
-                    args.cpu_mem))  # fmt: skip
+                    args.cpu_mem, args.lora_rank))  # fmt: skip
 
 
 def plan_text(
     encoder: str, gpus: int, gpu_mem: float, nodes: int, batch: int, length: int, checkpointing: bool,
-    cpu_mem: float | None = None,
+    cpu_mem: float | None = None, lora_rank: int = LORA_RANK,
 ) -> str:  # fmt: skip
-    arch = architecture(encoder)
+    arch = architecture(encoder, lora_rank)
     memory = gpu_mem * plan.GIB
     cpu_memory = cpu_mem * plan.GIB if cpu_mem else None
     found = plan.estimates(arch, gpus, nodes, batch, length, checkpointing)
     lines = [
         f"{encoder}: {arch.parameters:,} parameters (largest module {arch.largest_module_parameters:,}), "
-        f"{arch.num_layers} layers x hidden {arch.hidden_size}",
+        f"{arch.num_layers} layers x hidden {arch.hidden_size}, {KIND_NOTES[arch.kind]}; LoRA rank "
+        f"{arch.lora_rank} on every linear layer: {arch.adapter_parameters:,} adapter parameters",
         f"on {nodes} node(s) x {gpus} GPUs of {gpu_mem:g} GiB"
         f"{f' ({cpu_mem:g} GiB CPU memory per node)' if cpu_mem else ''}; micro-batch {batch} x {length} tokens; "
         f"gradient checkpointing {'on' if checkpointing else 'off'}",
@@ -47,22 +58,27 @@ def plan_text(
         f"{'strategy':<25}{'states/GPU':>12}{'activ./GPU':>12}{'total/GPU':>12}{'fits':>6}{'GPUs needed':>13}"
         f"{'CPU/node':>11}",
     ]
+    needed = {e.strategy: plan.gpus_needed(arch, e.strategy, memory, gpus, batch, length, checkpointing, cpu_memory)
+              for e in found}  # fmt: skip
     for estimate in found:
-        needed = plan.gpus_needed(arch, estimate.strategy, memory, gpus, batch, length, checkpointing, cpu_memory)
         lines.append(
             f"{estimate.strategy:<25}{_gib(estimate.model_states):>12}{_gib(estimate.activations):>12}"
             f"{_gib(estimate.per_gpu):>12}{'yes' if estimate.fits(memory, cpu_memory) else 'no':>6}"
-            f"{needed if needed else '-':>13}{_gib(estimate.cpu) if estimate.cpu else '-':>11}"
+            f"{needed[estimate.strategy] or '-':>13}{_gib(estimate.cpu) if estimate.cpu else '-':>11}"
         )
-    chosen = plan.recommend(found, memory, cpu_memory)
     lines.append("")
-    if chosen is None:
-        lines.append("nothing fits: more GPUs or nodes, a smaller micro-batch or length, or gradient checkpointing")
-    else:
-        lines.append(f"recommended: --config {plan.CONFIG_FILES[chosen.strategy]}")
+    for label, among in (("full fine-tuning", plan.FULL), ("LoRA on frozen bf16 weights", plan.LORA)):
+        chosen = plan.recommend(found, memory, cpu_memory, among)
+        fewest = min(((n, s) for s in among if (n := needed[s])), default=None)
+        least = f"; fewest GPUs of {gpu_mem:g} GiB: {fewest[0]} ({fewest[1]})" if fewest else ""
+        if chosen is None:
+            lines.append(f"{label}: nothing fits on {nodes * gpus} GPUs{least}")
+        else:
+            lines.append(f"{label}: recommended --config {plan.CONFIG_FILES[chosen.strategy]}{least}")
     lines.append(
-        "counted: bf16 mixed-precision AdamW; DDP 20 B/param; ZeRO-2 2P + 18P/N and ZeRO-3 4L + 18P/N as "
-        "DeepSpeed's estimators count them; FSDP2 16P/N + 6L; activations 34·s·b·h B/layer (2·s·b·h with "
+        "counted: bf16 mixed-precision AdamW, 16-20 B per trained parameter; DDP 20 B/param; ZeRO-2 2P + 18P/N and "
+        "ZeRO-3 4L + 18P/N as DeepSpeed's estimators count them; FSDP2 16P/N + 6L; LoRA 2P (DDP) or 2P/N + 4L "
+        "(ZeRO-3) frozen bf16 weights + 20A or 18A/N for the adapters; activations 34·s·b·h B/layer (2·s·b·h with "
         "checkpointing); fits = under 90% of a GPU (see lightning_xfer/scale/plan.py)"
     )
     return "\n".join(lines)

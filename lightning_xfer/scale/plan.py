@@ -14,9 +14,16 @@ FSDP unit, b x s tokens per GPU per micro-batch, h hidden size, l layers):
 - FSDP2 (`scale/fsdp2.py`: fp32 shards, bf16 compute): 16P/N sharded, plus the bf16 weights of the
   unit being computed and the one prefetched and that unit's bf16 gradients: 3 x 2L; rank 0 alone
   reads the fp32 weights into CPU memory (4P);
+- LoRA on frozen bf16 weights (`model.encoder.tuning: lora`, A adapter parameters: rank r on every
+  linear layer of the transformer layers): only the adapters have gradients and optimizer states.
+  Under DDP (`lora-ddp`) each GPU holds the bf16 weights whole, 2P, plus 20 bytes per adapter
+  parameter (as DDP counts above); under ZeRO-3 (`lora-zero3`) the bf16 weights are sharded, 2P/N,
+  plus the gathered module and the one prefetched (2 x 2L), plus 18A/N; CPU as ZeRO-3's;
 - activations (bf16, Korthikanti et al. 2022, no attention matrices: SDPA does not keep them):
   34·s·b·h bytes per layer; with gradient checkpointing 2·s·b·h per layer (each layer's input) plus
-  one layer's 34·s·b·h during its recomputation.
+  one layer's 34·s·b·h during its recomputation. LoRA needs the same activations (the backward pass
+  still crosses every frozen layer to reach the adapters below it); the formula is the GPT one
+  (4h feed-forward), an approximation for mT5's gated 2.5h feed-forward.
 A configuration fits when model states plus activations stay under 90% of a GPU's memory (the rest
 is the CUDA context, the allocator's fragmentation and communication buffers) and, when a node's
 CPU memory is given, its CPU figure under 90% of that.
@@ -31,8 +38,15 @@ from lightning_xfer.scale.architectures import Architecture
 GIB = 1024**3
 HEADROOM = 0.9
 # Cheapest first: what the planner recommends is the first that fits.
-STRATEGIES = ("ddp", "deepspeed-zero2", "fsdp2", "deepspeed-zero3", "deepspeed-zero3-offload")
-CONFIG_FILES = {name: f"configs/scale/{name}.yaml" for name in STRATEGIES}
+FULL = ("ddp", "deepspeed-zero2", "fsdp2", "deepspeed-zero3", "deepspeed-zero3-offload")
+"""Strategies of full fine-tuning (every weight trained)."""
+LORA = ("lora-ddp", "lora-zero3")
+"""Strategies of LoRA on frozen bf16 weights."""
+STRATEGIES = FULL + LORA
+CONFIG_FILES = {name: f"configs/scale/{name}.yaml" for name in FULL}
+CONFIG_FILES.update(
+    {"lora-ddp": "configs/scale/lora-ddp.yaml", "lora-zero3": "configs/scale/deepspeed-zero3-lora.yaml"}
+)
 
 
 @dataclass(frozen=True)
@@ -95,7 +109,24 @@ def estimates(
         Estimate("fsdp2", int(16 * p / total) + 6 * arch.largest_unit_parameters, activations, 4 * p),
         Estimate("deepspeed-zero3", zero3_gpu, activations, zero3_cpu),
         Estimate("deepspeed-zero3-offload", offload_gpu, activations, offload_cpu),
+        *lora_estimates(arch, gpus_per_node, nodes, activations),
     ]
+
+
+def lora_estimates(arch: Architecture, gpus_per_node: int, nodes: int, activations: int) -> list[Estimate]:
+    """LoRA on frozen bf16 weights: replicated under DDP, sharded under ZeRO-3 (see the module's
+    docstring)."""
+    p, a, largest, total = (
+        arch.parameters,
+        arch.adapter_parameters,
+        arch.largest_module_parameters,
+        gpus_per_node * nodes,
+    )
+    return [
+        Estimate("lora-ddp", 2 * p + 20 * a, activations, 2 * p * gpus_per_node),
+        Estimate("lora-zero3", int(2 * p / total) + 4 * largest + int(18 * a / total), activations,
+                 int(largest * 4 * gpus_per_node * 1.5)),
+    ]  # fmt: skip
 
 
 def gpus_needed(
@@ -114,7 +145,10 @@ def gpus_needed(
     return None
 
 
-def recommend(found: list[Estimate], gpu_memory_bytes: float, cpu_memory_bytes: float | None = None) -> Estimate | None:
-    """The cheapest strategy that fits: the least communication first (DDP, then ZeRO-2, which
-    gathers no weights, then the fully sharded ones, then offload, which also crosses PCIe)."""
-    return next((e for e in found if e.fits(gpu_memory_bytes, cpu_memory_bytes)), None)
+def recommend(
+    found: list[Estimate], gpu_memory_bytes: float, cpu_memory_bytes: float | None = None, among: tuple = FULL
+) -> Estimate | None:
+    """The cheapest strategy of `among` (full fine-tuning's, or `LORA`) that fits: the least
+    communication first (DDP, then ZeRO-2, which gathers no weights, then the fully sharded ones,
+    then offload, which also crosses PCIe)."""
+    return next((e for e in found if e.strategy in among and e.fits(gpu_memory_bytes, cpu_memory_bytes)), None)

@@ -49,7 +49,9 @@ def study_command(argv: list[str]) -> None:
     if args.action == "show":
         show(runs)
     elif args.action == "status":
-        print_status(runs)
+        from lightning_xfer.study.hardware import estimates
+
+        print_status(runs, estimates(spec))
     elif args.action == "run":
         started = time.time()
         project = Path.cwd()
@@ -87,12 +89,14 @@ def show(runs: list[Run]) -> None:
             print(f"   {line}")
 
 
-def print_status(runs: list[Run]) -> None:
+def print_status(runs: list[Run], plans: dict[tuple[str, str], str] | None = None) -> None:
+    """One line per run: state, wall time, detail, and (with `plans`) the planner's estimate."""
     counts: dict[str, int] = {}
     width = max(len(r.id) for r in runs)
     for run in runs:
         status = status_of(run)
         counts[status.state] = counts.get(status.state, 0) + 1
         wall = f"{status.wall_s:8.0f} s" if status.wall_s is not None else " " * 10
-        print(f"{run.id:<{width}}  {status.state:<11} {wall}  {status.detail}")
+        estimate = f"  [{plans[(run.encoder, run.phase)]}]" if plans else ""
+        print(f"{run.id:<{width}}  {status.state:<11} {wall}  {status.detail}{estimate}")
     print("  ".join(f"{state}: {n}" for state, n in sorted(counts.items())))

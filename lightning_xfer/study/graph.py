@@ -44,6 +44,8 @@ class Run:
     """LightningCLI argument lists (`fit ...`, `test ...`), run in order in the project root."""
     depends_on: tuple[str, ...]
     config_hash: str
+    tuning: str = "full"
+    """`full`, `lora` or `lora-stacked` (the `tuning` column of the results table)."""
 
     def shell(self) -> list[str]:
         """Each command as a line a user can paste."""
@@ -176,7 +178,11 @@ def _check_encoder(encoder: EncoderEntry, problems: list[str]) -> None:
 
 def _common(spec: StudySpec, run_id: str, phase: str, directory: Path, seed: int, encoder: EncoderEntry,
             condition: str, target: str) -> list[str]:  # fmt: skip
-    args = [*spec.args, *encoder.args, f"--seed_everything={seed}", f"--trainer.default_root_dir={directory}",
+    tuning = encoder.tuning["target" if phase == "zero-shot" else phase]
+    own = [f"--model.encoder.tuning={tuning}"] if tuning != "full" else []
+    if phase != "intermediate" and condition != NONE and encoder.tuning["intermediate"] == "lora":
+        own.append(f"--model.encoder.adapter_handoff={encoder.handoff}")  # the intermediate run exported an adapter
+    args = [*spec.args, *encoder.args, *own, f"--seed_everything={seed}", f"--trainer.default_root_dir={directory}",
             f"--results.path={directory / 'results.jsonl'}", f"--results.phase={phase}",
             f"--results.run_name={run_id}"]  # fmt: skip
     if spec.wandb_project:
@@ -231,7 +237,8 @@ def _intermediate_run(spec, configs, encoder, condition, members, seed) -> Run:
     args += [f"--export.dirpath={directory / 'encoder'}", "--export.weights=final"]
     commands = [["fit", *args]]
     return Run(run_id, "intermediate", encoder.name, condition, NONE, seed, directory,
-               tuple(tuple(c) for c in commands), (), _hash(commands))  # fmt: skip
+               tuple(tuple(c) for c in commands), (), _hash(commands),
+               encoder.tuning_label("intermediate", condition))  # fmt: skip
 
 
 def _target_run(spec, configs, encoder, condition, start, target, config, trains, seed) -> Run:
@@ -249,4 +256,5 @@ def _target_run(spec, configs, encoder, condition, start, target, config, trains
         commands = [["test", *args]]
     depends = (f"intermediate.{encoder.name}.{condition}.s{seed}",) if start is not None else ()
     return Run(run_id, phase, encoder.name, condition, target, seed, directory,
-               tuple(tuple(c) for c in commands), depends, _hash(commands))  # fmt: skip
+               tuple(tuple(c) for c in commands), depends, _hash(commands),
+               encoder.tuning_label(phase, condition))  # fmt: skip

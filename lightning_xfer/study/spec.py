@@ -58,6 +58,20 @@ class EncoderEntry:
     """This encoder's SLURM settings where they differ from the study's `slurm:` (XXL: `{nodes: 2,
     gpus_per_node: 8}`); under `--executor slurm` its runs get `--trainer.devices` and
     `--trainer.num_nodes` to match."""
+    tuning: dict[str, str] = field(default_factory=lambda: {"intermediate": "full", "target": "full"})
+    """What each phase trains of the encoder: `full` or `lora` (`model.encoder.tuning`); written as one
+    value for both phases (`tuning: lora`) or per phase (`{intermediate: lora, target: full}`). The
+    results table's `tuning` column records it per run."""
+    handoff: str = "merge"
+    """How a LoRA intermediate run's adapter reaches its target runs: `merge`d into the weights, or
+    kept and `stack`ed under the target's own LoRA (`model.encoder.adapter_handoff`)."""
+
+    def tuning_label(self, phase: str, condition: str) -> str:
+        """The run's `tuning` column: `full`, `lora`, or `lora-stacked` (a LoRA target run whose
+        intermediate adapter is kept under its own)."""
+        tuning = self.tuning["target" if phase == "zero-shot" else phase]
+        stacked = phase == "target" and condition != NONE and self.tuning["intermediate"] == "lora"
+        return f"{tuning}-stacked" if tuning == "lora" and stacked and self.handoff == "stack" else tuning
 
 
 @dataclass
@@ -78,6 +92,20 @@ class SlurmSettings:
     """Memory per node in GiB (None: the partition's default)."""
     additional: dict[str, Any] = field(default_factory=dict)
     """Any other `sbatch` option, as submitit's `slurm_additional_parameters` (account, qos, ...)."""
+
+
+@dataclass
+class HardwareSettings:
+    """The GPUs the study's estimates assume (`hardware:` in the study file)."""
+
+    gpu_memory_gib: float = 80.0
+    """Memory of one GPU."""
+    cpu_memory_gib: float | None = None
+    """CPU memory of one node; None: not checked (offload strategies then look cheaper than they are)."""
+    micro_batch: int = 1
+    """Examples per GPU per forward pass that the activations are counted for."""
+    length: int = 512
+    """Tokens per example that the activations are counted for."""
 
 
 @dataclass
@@ -117,6 +145,8 @@ class StudySpec:
     """Values for `${name}` in this file and in the config files it names."""
     slurm: SlurmSettings = field(default_factory=SlurmSettings)
     """SLURM settings for `--executor slurm`."""
+    hardware: HardwareSettings = field(default_factory=HardwareSettings)
+    """The GPUs `study status` counts each run's memory for (the planner's estimate per run)."""
     wandb_project: str | None = None
     """Log every run to this W&B project (group = study, job_type = phase, name = run id)."""
     source: Path = field(default=Path("study.yaml"), repr=False)
@@ -169,6 +199,12 @@ def load_study(path: Path, overrides: dict[str, str] | None = None) -> StudySpec
         unknown = [k for k in document["slurm"] if k not in slurm_fields]
         problems += [f"{path}: slurm.{k}: unknown; known: {', '.join(sorted(slurm_fields))}" for k in unknown]
         spec.slurm = SlurmSettings(**{k: v for k, v in document["slurm"].items() if k in slurm_fields})
+    if "hardware" in document:
+        hardware_fields = {f.name for f in fields(HardwareSettings)}
+        unknown = [k for k in document["hardware"] or {} if k not in hardware_fields]
+        problems += [f"{path}: hardware.{k}: unknown; known: {', '.join(sorted(hardware_fields))}" for k in unknown]
+        spec.hardware = HardwareSettings(**{k: v for k, v in (document["hardware"] or {}).items()
+                                            if k in hardware_fields})  # fmt: skip
     if not spec.encoders:
         problems.append(f"{path}: `encoders:` names no encoder")
     if not spec.targets:
@@ -205,14 +241,30 @@ def _encoder(value: Any, path: Path, problems: list[str]) -> EncoderEntry:
     if isinstance(value, dict):
         if "name" not in value:
             problems.append(f"{path}: an entry of `encoders:` has no `name:`")
-        unknown = [k for k in value if k not in ("name", "configs", "args", "slurm")]
-        problems += [f"{path}: encoders: unknown key `{k}` (name, configs, args, slurm)" for k in unknown]
+        unknown = [k for k in value if k not in ("name", "configs", "args", "slurm", "tuning", "handoff")]
+        problems += [f"{path}: encoders: unknown key `{k}` (name, configs, args, slurm, tuning, handoff)"
+                     for k in unknown]  # fmt: skip
         slurm = dict(value.get("slurm") or {})
         slurm_fields = {f.name for f in fields(SlurmSettings)}
         problems += [f"{path}: encoders: slurm.{k}: unknown; known: {', '.join(sorted(slurm_fields))}"
                      for k in slurm if k not in slurm_fields]  # fmt: skip
-        return EncoderEntry(str(value.get("name", "?")), [str(c) for c in value.get("configs", [])],
-                            [str(a) for a in value.get("args", [])], slurm)  # fmt: skip
+        entry = EncoderEntry(str(value.get("name", "?")), [str(c) for c in value.get("configs", [])],
+                             [str(a) for a in value.get("args", [])], slurm)  # fmt: skip
+        where = f"{path}: encoders: {entry.name}"
+        tuning = value.get("tuning", "full")
+        tuning = {"intermediate": tuning, "target": tuning} if isinstance(tuning, str) else dict(tuning or {})
+        problems += [f"{where}: tuning.{k}: expected intermediate or target" for k in tuning
+                     if k not in ("intermediate", "target")]  # fmt: skip
+        problems += [f"{where}: tuning.{k}: expected full or lora, got {v!r}" for k, v in tuning.items()
+                     if v not in ("full", "lora")]  # fmt: skip
+        entry.tuning = {"intermediate": "full", "target": "full", **tuning}
+        entry.handoff = str(value.get("handoff", "merge"))
+        if entry.handoff not in ("merge", "stack"):
+            problems.append(f"{where}: handoff: expected merge or stack, got {entry.handoff!r}")
+        elif entry.handoff == "stack" and entry.tuning["target"] != "lora":
+            problems.append(f"{where}: handoff: stack keeps the intermediate adapter under the target's own LoRA; "
+                            "set tuning.target: lora")  # fmt: skip
+        return entry
     text = str(value)
     if text.endswith((".yaml", ".yml")):
         return EncoderEntry(Path(text).stem, [text])

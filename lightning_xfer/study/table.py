@@ -1,9 +1,15 @@
 """One results table per study, the contract between the study, the report and what comes after.
 
 Columns: `study, run, encoder, intermediate, target, seed, phase, stage, task, language, metric,
-value, examples`, one row per score of every complete run (a run that did not complete keeps its
+value, examples, tuning`, one row per score of every complete run (a run that did not complete keeps its
 rows on disk, but they are not in the table). `pivot` gives the papers' view: target x condition,
 the language average of the target's primary metric, and the gain over `none`.
+
+`tuning` (last, added with LoRA) is what the run trained of the encoder: `full`, `lora`, or
+`lora-stacked` (a target run's LoRA over its intermediate run's kept adapter). A full and a LoRA
+run of one model are two `encoders:` entries of the study with their own names (run ids must
+differ), so every analysis that groups by `encoder` keeps them apart; tables written before the
+column existed read as `full`.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from lightning_xfer.study.records import status_of
 from lightning_xfer.study.spec import NONE
 
 COLUMNS = ["study", "run", "encoder", "intermediate", "target", "seed", "phase", "stage", "task", "language",
-           "metric", "value", "examples"]  # fmt: skip
+           "metric", "value", "examples", "tuning"]  # fmt: skip
+DEFAULTS = {"tuning": "full"}
+"""Columns added after the first tables were written, and the value older tables mean."""
 
 
 def results_table(study: str, runs: list[Run]) -> pd.DataFrame:
@@ -37,7 +45,8 @@ def results_table(study: str, runs: list[Run]) -> pd.DataFrame:
             rows.append({"study": study, "run": run.id, "encoder": run.encoder, "intermediate": run.intermediate,
                          "target": run.target, "seed": run.seed, "phase": run.phase, "stage": score["stage"],
                          "task": score["task"], "language": score["language"], "metric": score["metric"],
-                         "value": float(score["value"]), "examples": int(score["examples"])})  # fmt: skip
+                         "value": float(score["value"]), "examples": int(score["examples"]),
+                         "tuning": run.tuning})  # fmt: skip
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -63,6 +72,9 @@ def read_table(path: Path) -> pd.DataFrame:
         table = pd.read_json(path, lines=True)
     else:
         table = pd.read_csv(path, keep_default_na=False, dtype={"language": str, "intermediate": str, "target": str})
+    for column, value in DEFAULTS.items():
+        if column not in table.columns:
+            table[column] = value
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
         raise UserError(f"{path}: missing columns {missing}; a results table has {COLUMNS}")

@@ -1,0 +1,62 @@
+"""A study whose encoder trains LoRA in both phases with the intermediate adapter stacked under the
+target's: the commands carry the switch, the runs hand the adapter on, the table records `tuning`."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import yaml
+from conftest import PROJECT
+
+from lightning_xfer.errors import UserError
+from lightning_xfer.study.graph import expand
+from lightning_xfer.study.local import run_local
+from lightning_xfer.study.spec import load_study
+from lightning_xfer.study.table import results_table
+
+pytest.importorskip("peft", reason="needs the `peft` extra")
+TINY = PROJECT / "configs" / "studies" / "tiny"
+
+
+def _study(tmp_path, **encoder):
+    document = {
+        "study": "lora", "out": str(tmp_path / "out"),
+        "encoders": [{"name": "tiny-bloom-lora", "args": ["--model.encoder.name=tiny-bloom",
+                                                           "--model.encoder.lora_rank=4"], **encoder}],
+        "intermediate": ["synthetic-mlm"], "tasks": {"synthetic-mlm": str(TINY / "synthetic-mlm.yaml")},
+        "targets": {"synthetic-topic": str(TINY / "synthetic-topic.yaml")}, "seeds": [0],
+        "steps": {"intermediate": 4, "target": 4}, "checkpoint_every": 4,
+        "args": ["--trainer.accelerator=cpu", "--trainer.devices=1", "--trainer.enable_progress_bar=false",
+                 "--trainer.enable_model_summary=false", "--trainer.logger=false"],
+    }  # fmt: skip
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return load_study(path)
+
+
+def test_a_lora_study_hands_adapters_on_and_records_its_tuning(tmp_path):
+    spec = _study(tmp_path, tuning="lora", handoff="stack")
+    runs = {run.id: run for run in expand(spec)}
+    stacked = runs["target.tiny-bloom-lora.synthetic-mlm.synthetic-topic.s0"]
+    assert "--model.encoder.tuning=lora" in stacked.commands[0]
+    assert "--model.encoder.adapter_handoff=stack" in stacked.commands[0]
+    cwd = os.getcwd()
+    os.chdir(PROJECT)
+    try:
+        assert set(run_local(list(runs.values()), PROJECT, in_process=True).values()) == {"done"}
+    finally:
+        os.chdir(cwd)
+    assert (
+        tmp_path / "out" / "intermediate.tiny-bloom-lora.synthetic-mlm.s0" / "encoder" / "adapter_config.json"
+    ).is_file()
+    table = results_table(spec.study, list(runs.values()))
+    assert set(table["run"]) == {stacked.id} and set(table["tuning"]) == {"lora-stacked"}
+    assert runs["intermediate.tiny-bloom-lora.synthetic-mlm.s0"].tuning == "lora"  # it writes no scores here
+
+
+def test_a_stacked_handoff_without_a_lora_target_is_a_study_problem(tmp_path):
+    with pytest.raises(UserError, match=r"handoff: stack .* set tuning.target: lora"):
+        _study(tmp_path, tuning={"intermediate": "lora"}, handoff="stack")
+    with pytest.raises(UserError, match=r"tuning.target: expected full or lora, got 'prefix'"):
+        _study(tmp_path, tuning={"target": "prefix"})
