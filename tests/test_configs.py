@@ -43,7 +43,8 @@ def test_task_configs_compose_with_an_encoder_and_the_gpu_trainer(config, encode
 def test_every_catalogue_task_has_one_config_for_every_size():
     from lightning_xfer.tasks import catalogue
 
-    names = {t.name for t in catalogue().values() if not t.name.startswith("synthetic") and t.name != "mlm"}
+    # Generated tasks have their configs with the study that uses them (configs/studies/embedded/).
+    names = {t.name for t in catalogue().values() if not t.name.startswith(("synthetic", "world-")) and t.name != "mlm"}
     assert names <= {p.stem for p in TASK_CONFIGS}
     assert not list((PROJECT / "configs" / "tasks").glob("*/*.yaml")), "one task file serves every size"
 
@@ -107,5 +108,7 @@ def test_shipped_study_files_expand(tmp_path):
         counts[path.stem] = len(runs)
         assert all(r.commands[0][0] in ("fit", "test") for r in runs)
     # real-mini: 3 intermediate runs + 4 conditions x 3 targets; phang2020: 11 + 12 x 9;
-    # robustness: 4 encoders x 3 seeds x (4 + 5 x 10).
-    assert counts == {"real-mini": 3 + 4 * 3, "tiny": 10, "phang2020": 11 + 12 * 9, "robustness": 4 * 3 * (4 + 5 * 10)}
+    # robustness: 4 encoders x 3 seeds x (4 + 5 x 10); size-ladder: 17 encoder entries x 3 seeds x
+    # (3 + 4 x 10); embedded: 1 pre-training run + 2 seeds x (2 + 3 x 5).
+    assert counts == {"real-mini": 3 + 4 * 3, "tiny": 10, "phang2020": 11 + 12 * 9, "robustness": 4 * 3 * (4 + 5 * 10),
+                      "size-ladder": 17 * 3 * (3 + 4 * 10), "embedded": 1 + 2 * (2 + 3 * 5)}  # fmt: skip

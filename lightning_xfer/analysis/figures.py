@@ -42,9 +42,11 @@ def against_size(language_values: pd.DataFrame, value: str, ylabel: str, title: 
     unsized = sorted(set(language_values["language"]) - set(sized["language"]))
     axes.set_xscale("log")
     axes.axhline(0, color="grey", linewidth=0.8)
-    axes.set_xlabel("XLM-R pre-training data for the language (CC-100, GiB, log scale)")
+    axes.set_xlabel("pre-training data for the language (GiB, log scale: CC-100 for XLM-R; the world's corpus)")
     axes.set_ylabel(ylabel)
-    axes.set_title(title + (f"\n(not drawn, no CC-100 size: {', '.join(unsized)})" if unsized else ""), fontsize=10)
+    axes.set_title(
+        title + (f"\n(not drawn, no pre-training size: {', '.join(unsized)})" if unsized else ""), fontsize=10
+    )
     axes.legend(fontsize=7, frameon=False)
     figure.tight_layout()
     return figure
@@ -66,7 +68,7 @@ def tier_bars(summary: pd.DataFrame, title: str, ylabel: str) -> Figure:
                  yerr=np.nan_to_num(error), capsize=3, hatch=["", "//", "..", "xx"][index % 4])  # fmt: skip
     axes.axhline(0, color="grey", linewidth=0.8)
     axes.set_xticks(np.arange(len(GROUPS)), [f"{t}-resource" for t in TIERS] + ["all zero-shot"])
-    axes.set_xlabel("target languages by XLM-R pre-training resource (CC-100 size tier)")
+    axes.set_xlabel("target languages by pre-training resource tier (CC-100 size; set by hand in the world)")
     axes.set_ylabel(ylabel)
     axes.set_title(title, fontsize=10)
     axes.legend(fontsize=8, frameon=False)

@@ -68,7 +68,7 @@ def tier_sentences(summary: pd.DataFrame) -> list[str]:
                 else "shows no trend that the interval can tell from flat"
             )
             slope = f"{first.slope_per_log10_gib:+.2f} [{first.slope_ci_low:+.2f}, {first.slope_ci_high:+.2f}]"
-            parts.append(f"with pre-training size the gain {trend}: {slope} points per tenfold CC-100 GiB")
+            parts.append(f"with pre-training size the gain {trend}: {slope} points per tenfold pre-training GiB")
         sentences.append(f"**{condition} on {target}, {encoder}**: " + "; ".join(parts) + ".")
     return sentences
 

@@ -59,9 +59,7 @@ def parameter_count(encoder: str) -> float | None:
     short = encoder.split("/")[-1].removesuffix("-lora")
     if short in PARAMETERS:
         return PARAMETERS[short]
-    if short in ("tiny", "small"):
-        return preset_parameters(short)
-    return None
+    return preset_parameters(short)
 
 
 def scale_table(summary: pd.DataFrame, gaps: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -37,9 +37,13 @@ def data_directory(task: Task, config: TaskConfig) -> Path | None:
         return Path(config.data_dir).expanduser()
     if task.generator is not None:
         directory = cache_dir("data", task.name)
-        if not (directory / ".generated").exists():
+        marker = directory / ".generated"
+        # A generator's `fingerprint` (the embedded world's) names what it writes: a changed world or
+        # writer writes its files again instead of reading stale ones.
+        fingerprint = str(getattr(task.generator, "fingerprint", ""))
+        if not marker.exists() or marker.read_text() != fingerprint:
             task.generator(directory)
-            (directory / ".generated").touch()
+            marker.write_text(fingerprint)
         return directory
     return None
 
@@ -115,6 +119,8 @@ def _load_train(task: Task, config: TaskConfig, language: str, labelled: bool) -
         return _read([path], trainer, language, labelled)
     if trainer is task:
         return _load_local_or_hub(task, config, "train", language, labelled)
+    if trainer.generator is not None and not config.data_dir:  # a generated task trains on its files
+        return _load_local_or_hub(trainer, TaskConfig(trainer.name), "train", language, labelled)
     if trainer.hub is None:
         raise UserError(f"task {task.name} trains on {trainer.name}; set train_file to {trainer.name}'s training file")
     return _read_hub(trainer, "train", language)

@@ -1,7 +1,8 @@
 """Language metadata: codes, names, family, script, pre-training data size and resource tier.
 
 The table lives in `languages.tsv` beside this module, with the source of every column in its
-header comment. It is what the robustness analysis groups languages by.
+header comment; the embedded world's languages join it with the tier and corpus size their world
+sets. It is what the robustness analysis groups languages by.
 """
 
 from __future__ import annotations
@@ -29,9 +30,12 @@ class Language:
     family: str
     script: str
     cc100_gib: float | None
-    """XLM-R's CC-100 pre-training data for the language, GiB; None: XLM-R never saw it."""
+    """XLM-R's CC-100 pre-training data for the language, GiB; None: XLM-R never saw it. For the
+    embedded world's languages: the language's text in the world's pre-training corpus, GiB."""
     wikipedia_articles_m: float | None
     """Wikipedia articles (millions) as XTREME's paper lists them; None: not in that table."""
+    tier: Literal["high", "mid", "low"] | None = None
+    """The tier where it is set by hand (the embedded world's languages); None: from `cc100_gib`."""
 
     @property
     def seen_by_xlmr(self) -> bool:
@@ -45,6 +49,8 @@ class Language:
         cut sits in a gap (hi 20.2 vs ta 12.2 in XTREME), the lower one is tight (eu and my at 2.0,
         af 1.3, sw 1.6).
         """
+        if self.tier is not None:
+            return self.tier
         if self.cc100_gib is None or self.cc100_gib < 2.0:
             return "low"
         return "high" if self.cc100_gib >= 20.0 else "mid"
@@ -56,7 +62,27 @@ def _number(text: str) -> float | None:
 
 @lru_cache(maxsize=1)
 def languages() -> dict[str, Language]:
-    """All languages of the table, by ISO 639-1 code."""
+    """All languages of the table, by ISO 639-1 code, and the embedded world's derived languages."""
+    return {**benchmark_languages(), **world_languages()}
+
+
+@lru_cache(maxsize=1)
+def world_languages() -> dict[str, Language]:
+    """The embedded world's derived languages (`lightning_xfer.synthetic.world`): tier as set, size as
+    generated, family `world <word order>` so that grouping by family groups by word order."""
+    from lightning_xfer.synthetic.world import WORLD
+    from lightning_xfer.synthetic.world.corpus import corpus_bytes
+
+    return {
+        lang.code: Language(lang.code, lang.code, f"world {lang.code}", f"world {lang.order}", lang.script,
+                            corpus_bytes(WORLD, lang.code) / 2**30, None, lang.tier)
+        for lang in WORLD.languages[1:]
+    }  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def benchmark_languages() -> dict[str, Language]:
+    """The languages of XTREME and XTREME-R (`languages.tsv`), by ISO 639-1 code."""
     with open(TABLE, encoding="utf-8") as handle:
         rows = csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t")
         return {
@@ -83,7 +109,7 @@ def language(code: str) -> Language:
 
 def template_fields(code: str) -> dict[str, str]:
     """Placeholders for file-name templates: {lang}, {lang3}, {language}, {Language}."""
-    if code not in languages():  # generated data uses codes of its own; only {lang} applies
+    if code not in benchmark_languages():  # generated data uses codes of its own; only {lang} applies
         return {"lang": code, "lang3": code, "language": code, "Language": code}
     row = language(code)
     return {"lang": code, "lang3": row.code3, "language": row.name.lower(), "Language": row.name}

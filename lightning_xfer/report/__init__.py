@@ -28,12 +28,22 @@ def report_command(argv: list[str]) -> None:
                         "(default: the results table's folder, where `study results` writes it)")  # fmt: skip
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="study file variables")
     parser.add_argument("--bootstrap", type=int, default=2000, help="bootstrap replicates per result")
+    parser.add_argument("--print-findings", action="store_true", help="also print the report's findings section")
     args = parser.parse_args(argv)
     table, runs_root = load_results(args.results, dict(item.split("=", 1) for item in args.set))
     out = args.out or args.results.parent / "report"
     markdown, page = write_report(table, out, runs_root=args.runs or runs_root, source=str(args.results),
                                   n_boot=args.bootstrap)  # fmt: skip
     print(f"report written: {markdown}\n                {page}")
+    if args.print_findings:
+        print(f"\n{findings_text(markdown.read_text())}")
+
+
+def findings_text(markdown: str) -> str:
+    """The `## Findings` section of a written report, up to the next section."""
+    start = markdown.find("\n## Findings")
+    end = markdown.find("\n## ", start + 1)
+    return markdown[start + 1 : end if end > 0 else None].strip() if start >= 0 else "(the report has no findings)"
 
 
 def load_results(path: Path, overrides: dict[str, str] | None = None) -> tuple[pd.DataFrame, Path]:
@@ -66,7 +76,7 @@ def write_report(
     table: pd.DataFrame, out: Path, runs_root: Path | None = None, source: str = "table", n_boot: int = 2000
 ) -> tuple[Path, Path]:
     """Analyse `table` and write the report into `out`; returns (report.md, report.html)."""
-    from lightning_xfer.analysis import findings
+    from lightning_xfer.analysis import findings, world
     from lightning_xfer.analysis.gains import missing_baselines, paired_gains, transfer_gaps, unpaired_scores
     from lightning_xfer.analysis.robustness import robustness_summary
     from lightning_xfer.analysis.scores import (
@@ -107,12 +117,14 @@ def write_report(
         limits.append("No condition has a `none` run to pair with: there are no gains to summarise.")
     elif summary.empty:
         limits.append("Every gain is on English, the training language: nothing zero-shot to summarise.")
+    pretraining, factors = world.pretraining_scores(table), world.world_factors(gaps, gains)
     scale_doc = Document(Path(out), "")  # scale is computed before findings, rendered after
     nulls = sections.scale_section(scale_doc, summary, gaps, metrics) if len(summary) else None
     sections.data_section(doc, scores, source)
     sections.findings_section(doc, findings.overview_sentences(summary) if len(summary) else [],
                               findings.tier_sentences(summary) if len(summary) else [],
-                              findings.scale_sentences(nulls) if nulls is not None else [], limits)  # fmt: skip
+                              findings.scale_sentences(nulls) if nulls is not None else [], limits,
+                              world.pretraining_sentences(pretraining) + world.factor_sentences(factors))  # fmt: skip
     sections.paper_table_section(doc, scores)
     sections.target_sections(doc, scores, gains, gaps, summary, metrics)
     sections.groups_section(doc, gains, gaps)
@@ -120,6 +132,10 @@ def write_report(
         sections.robustness_section(doc, summary)
         sections.domain_section(doc, summary)
         doc.blocks += scale_doc.blocks
+    if len(pretraining):
+        sections.pretraining_section(doc, pretraining)
+    if len(factors):
+        sections.world_section(doc, factors)
     doc.heading("Method")
     doc.bullets(sections.METHOD)
     return doc.write()

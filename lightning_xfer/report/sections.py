@@ -30,7 +30,8 @@ def data_section(doc: Document, scores: pd.DataFrame, source: str) -> None:
              f"{scores['language'].nunique()} languages.")  # fmt: skip
 
 
-def findings_section(doc: Document, overview: list[str], tiers: list[str], scale: list[str], limits: list[str]) -> None:
+def findings_section(doc: Document, overview: list[str], tiers: list[str], scale: list[str], limits: list[str],
+                     world: list[str] = ()) -> None:  # fmt: skip
     doc.heading("Findings")
     doc.text("Written from the numbers below: a result is called a gain only when its whole 95% interval lies "
              "above zero. Intervals and tests are described under *Method*.")  # fmt: skip
@@ -46,6 +47,27 @@ def findings_section(doc: Document, overview: list[str], tiers: list[str], scale
     if scale:
         doc.heading("Scale", 3)
         doc.bullets(scale)
+    if world:
+        doc.heading("Pre-training and the factors each language was made with", 3)
+        doc.bullets(list(world))
+
+
+def pretraining_section(doc: Document, pretraining: pd.DataFrame) -> None:
+    """Masked-token accuracy per language after the study's own pre-training (phase 1)."""
+    doc.heading("Pre-training (phase 1)")
+    table = pretraining.pivot_table(index=["language", "tier"], columns="encoder", values="accuracy").reset_index()
+    table = table.sort_values(["tier", "language"], key=lambda c: c.map({"high": 0, "mid": 1, "low": 2}).fillna(c))
+    doc.table(table, "pretraining", "Masked-token accuracy (%) on held-out text of equal size per language, "
+              "after the study's MLM pre-training: what each language got from its share of the corpus.")  # fmt: skip
+
+
+def world_section(doc: Document, factors: pd.DataFrame) -> None:
+    """The embedded world's languages: the factors each was made with beside its gap and gains."""
+    doc.heading("The embedded world: each language's factors beside its transfer")
+    doc.table(factors, "world_factors", "Each derived language as it was made (tier, sentences of pre-training "
+              "text, share of English words kept, of cognates, word order, script) and what the study measured: "
+              "the transfer gap of the `none` runs and the gain of each condition, means over targets and seeds "
+              "(points of each target's primary metric).")  # fmt: skip
 
 
 def paper_table_section(doc: Document, scores: pd.DataFrame) -> None:
@@ -78,7 +100,8 @@ def target_sections(doc: Document, scores, gains, gaps, summary, metrics: dict[s
             points = target_gains[(target_gains["intermediate"] == condition) & (target_gains["language"] != "en")]
             if points["cc100_gib"].notna().any():
                 figure = figures.against_size(points, "gain", unit, f"{title}: gain per language against size")
-                caption = f"{title}: gain per language (mean over seeds) against its CC-100 size."
+                caption = (f"{title}: gain per language (mean over seeds) against its pre-training data size "
+                           "(CC-100 GiB; for the embedded world, the language's share of its corpus).")  # fmt: skip
                 doc.figure(figure, slug("gain-size", target, condition), caption)
         baseline = gap_means[(gap_means["target"] == target) & (gap_means["intermediate"] == BASELINE)]
         if len(baseline) and baseline["cc100_gib"].notna().any():
@@ -165,7 +188,8 @@ def scale_section(doc: Document, summary: pd.DataFrame, gaps: pd.DataFrame, metr
 METHOD = [
     "Gain: condition minus `none` for the same encoder, target, seed and language (paired by seed); English, the "
     "training language, is left out of every tier.",
-    "Tiers from the language table: high >= 20 GiB of CC-100, mid >= 2 GiB, low < 2 GiB or unseen by XLM-R.",
+    "Tiers from the language table: high >= 20 GiB of CC-100, mid >= 2 GiB, low < 2 GiB or unseen by XLM-R; "
+    "the embedded world's languages have the tier their world sets and their share of its corpus as size.",
     "Interval: percentile bootstrap, 95%. Each replicate draws the seeds with replacement (one draw shared by all "
     "tiers of a result) and, independently, the languages of each tier with replacement, n - 1 of n units each "
     "(which makes the bootstrap variance of a mean the unbiased s^2/n); where per-example files exist for both runs "

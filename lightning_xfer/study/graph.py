@@ -1,10 +1,13 @@
 """Expand a study into its dependency graph of runs, each a plain LightningCLI command line.
 
-For every encoder and seed:
+For an encoder entry with `pretrain:`, first one `pretrain` run (`fit` on its MLM config, then `test`
+of masked-token accuracy per language); its exported encoder starts every other run of the entry.
+Then for every encoder and seed:
 - each intermediate condition other than `none` is one `intermediate` run (`fit`), trained once;
   it exports its encoder to `<run>/encoder`;
 - each target task that trains is one `target` run (`fit`, then `test` of its last checkpoint),
-  starting from that exported encoder (or from the pretrained one for `none`), with fresh heads;
+  starting from that exported encoder (or from the pretrained one for `none`: the pretrain run's
+  export where there is one), with fresh heads;
 - each target task that needs no training (Tatoeba, BUCC) is one `zero-shot` run (`test` only),
   evaluated straight after the intermediate phase, as Phang et al. (2020) do.
 
@@ -32,7 +35,7 @@ class Run:
 
     id: str
     phase: str
-    """`intermediate`, `target` or `zero-shot` (the `phase` column of the results table)."""
+    """`pretrain`, `intermediate`, `target` or `zero-shot` (the `phase` column of the results table)."""
     encoder: str
     intermediate: str
     """The condition's name (`none` for the baseline)."""
@@ -140,6 +143,8 @@ def expand(spec: StudySpec) -> list[Run]:
     for encoder in spec.encoders:
         for config in encoder.configs:
             configs(config)
+        if encoder.pretrain:
+            configs.tasks_of(encoder.pretrain)
         _check_encoder(encoder, problems)
     for config in spec.base:
         configs(config)
@@ -148,12 +153,14 @@ def expand(spec: StudySpec) -> list[Run]:
 
     runs: list[Run] = []
     for encoder in spec.encoders:
+        pretrained = _pretrain_run(spec, configs, encoder) if encoder.pretrain else None
+        runs += [pretrained] if pretrained else []
         for seed in spec.seeds:
-            exported: dict[str, str] = {}
+            exported: dict[str, Run | None] = {NONE: pretrained}
             for condition, members in conditions.items():
-                run = _intermediate_run(spec, configs, encoder, condition, members, seed)
+                run = _intermediate_run(spec, configs, encoder, condition, members, seed, pretrained)
                 runs.append(run)
-                exported[condition] = str(run.directory / "encoder")
+                exported[condition] = run
             for condition in spec.intermediate:
                 start = exported.get(condition)
                 for target, (config, trains) in targets.items():
@@ -178,9 +185,9 @@ def _check_encoder(encoder: EncoderEntry, problems: list[str]) -> None:
 
 def _common(spec: StudySpec, run_id: str, phase: str, directory: Path, seed: int, encoder: EncoderEntry,
             condition: str, target: str) -> list[str]:  # fmt: skip
-    tuning = encoder.tuning["target" if phase == "zero-shot" else phase]
+    tuning = encoder.phase_tuning(phase)
     own = [f"--model.encoder.tuning={tuning}"] if tuning != "full" else []
-    if phase != "intermediate" and condition != NONE and encoder.tuning["intermediate"] == "lora":
+    if phase in ("target", "zero-shot") and condition != NONE and encoder.tuning["intermediate"] == "lora":
         own.append(f"--model.encoder.adapter_handoff={encoder.handoff}")  # the intermediate run exported an adapter
     args = [*spec.args, *encoder.args, *own, f"--seed_everything={seed}", f"--trainer.default_root_dir={directory}",
             f"--results.path={directory / 'results.jsonl'}", f"--results.phase={phase}",
@@ -225,7 +232,35 @@ def _hash(commands: list[list[str]]) -> str:
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()[:16]
 
 
-def _intermediate_run(spec, configs, encoder, condition, members, seed) -> Run:
+def _export(directory: Path) -> list[str]:
+    return [f"--export.dirpath={directory / 'encoder'}", "--export.weights=final"]
+
+
+def _started_from(start: Run | None) -> tuple[list[str], tuple[str, ...]]:
+    """(arguments, dependencies) of a run that starts from `start`'s exported encoder (None: the
+    entry's own encoder)."""
+    if start is None:
+        return [], ()
+    return [f"--model.encoder.name={start.directory / 'encoder'}"], (start.id,)
+
+
+def _test_last(args: list[str], directory: Path) -> list[str]:
+    return ["test", *args, f"--ckpt_path={directory / 'checkpoints' / 'last.ckpt'}"]
+
+
+def _pretrain_run(spec, configs, encoder) -> Run:
+    seed = encoder.pretrain_seed
+    run_id = f"pretrain.{encoder.name}.s{seed}"
+    directory = Path(spec.out) / run_id
+    args = [*_config_args(configs, [*spec.base, *encoder.configs, encoder.pretrain])]
+    args += _common(spec, run_id, "pretrain", directory, seed, encoder, NONE, NONE)
+    commands = [["fit", *args, *_fit_args(spec, directory, "pretrain"), *_export(directory)],
+                _test_last(args, directory)]  # fmt: skip
+    return Run(run_id, "pretrain", encoder.name, NONE, NONE, seed, directory, tuple(tuple(c) for c in commands), (),
+               _hash(commands), encoder.tuning_label("pretrain", NONE))  # fmt: skip
+
+
+def _intermediate_run(spec, configs, encoder, condition, members, seed, pretrained: Run | None) -> Run:
     run_id = f"intermediate.{encoder.name}.{condition}.s{seed}"
     directory = Path(spec.out) / run_id
     args = [*_config_args(configs, [*spec.base, *encoder.configs, members[0]])]
@@ -233,28 +268,27 @@ def _intermediate_run(spec, configs, encoder, condition, members, seed) -> Run:
         tasks = [task for member in members for task in configs.tasks_of(member)]
         args += [f"--data.tasks={json.dumps(tasks)}", *spec.multitask_args]
     args += _common(spec, run_id, "intermediate", directory, seed, encoder, condition, NONE)
-    args += _fit_args(spec, directory, "intermediate")
-    args += [f"--export.dirpath={directory / 'encoder'}", "--export.weights=final"]
+    start, depends = _started_from(pretrained)
+    args += [*start, *_fit_args(spec, directory, "intermediate"), *_export(directory)]
     commands = [["fit", *args]]
     return Run(run_id, "intermediate", encoder.name, condition, NONE, seed, directory,
-               tuple(tuple(c) for c in commands), (), _hash(commands),
+               tuple(tuple(c) for c in commands), depends, _hash(commands),
                encoder.tuning_label("intermediate", condition))  # fmt: skip
 
 
-def _target_run(spec, configs, encoder, condition, start, target, config, trains, seed) -> Run:
+def _target_run(spec, configs, encoder, condition, start: Run | None, target, config, trains, seed) -> Run:
     phase = "target" if trains else "zero-shot"
     run_id = f"{phase}.{encoder.name}.{condition}.{target}.s{seed}"
     directory = Path(spec.out) / run_id
     args = [*_config_args(configs, [*spec.base, *encoder.configs, config])]
     args += _common(spec, run_id, phase, directory, seed, encoder, condition, target)
-    if start is not None:
-        args.append(f"--model.encoder.name={start}")
+    start_args, depends = _started_from(start)
+    args += start_args
     if trains:
         fit = ["fit", *args, *_fit_args(spec, directory, "target"), "--export.enabled=false"]
-        commands = [fit, ["test", *args, f"--ckpt_path={directory / 'checkpoints' / 'last.ckpt'}"]]
+        commands = [fit, _test_last(args, directory)]
     else:
         commands = [["test", *args]]
-    depends = (f"intermediate.{encoder.name}.{condition}.s{seed}",) if start is not None else ()
     return Run(run_id, phase, encoder.name, condition, target, seed, directory,
                tuple(tuple(c) for c in commands), depends, _hash(commands),
                encoder.tuning_label(phase, condition))  # fmt: skip

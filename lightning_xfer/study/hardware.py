@@ -40,7 +40,7 @@ def strategy_of(entry: EncoderEntry, phase: str) -> str:
     by_file = {Path(path).name: strategy for strategy, path in CONFIG_FILES.items()}
     found = [by_file[Path(c).name] for c in entry.configs if Path(c).name in by_file]
     strategy = found[-1] if found else "ddp"
-    lora = entry.tuning["target" if phase == "zero-shot" else phase] == "lora"
+    lora = entry.phase_tuning(phase) == "lora"
     return _AS_LORA.get(strategy, strategy) if lora else _AS_FULL.get(strategy, strategy)
 
 
@@ -73,7 +73,7 @@ def estimates(spec: StudySpec) -> dict[tuple[str, str], str]:
     """(encoder name, phase) -> its estimate line, for every encoder entry and phase of the study."""
     lines = {}
     for entry in spec.encoders:
-        for phase in ("intermediate", "target", "zero-shot"):
+        for phase in ("pretrain",) * bool(entry.pretrain) + ("intermediate", "target", "zero-shot"):
             lines[(entry.name, phase)] = estimate_line(entry, phase, spec.hardware)
             if phase == "zero-shot":  # a test-only run keeps no gradients or optimizer states
                 lines[(entry.name, phase)] += ", an upper bound: evaluation only"

@@ -1,9 +1,9 @@
 """`study run FILE --executor slurm`: the study's runs as SLURM jobs through submitit.
 
-One job array per phase (intermediate runs first, then target and zero-shot runs) and per set of
-SLURM settings (an encoder may ask for its own nodes and GPUs); the second phase starts after the
-first ended (`afterany`), and each of its jobs first checks that its own dependency completed, so
-one failed intermediate run holds back only its own targets. A job that is preempted or reaches its
+One job array per phase (pretrain runs first, then intermediate, then target and zero-shot runs)
+and per set of SLURM settings (an encoder may ask for its own nodes and GPUs); each phase starts
+after the one before ended (`afterany`), and each of its jobs first checks that its own dependency
+completed, so one failed intermediate run holds back only its own targets. A job that is preempted or reaches its
 time limit is requeued by submitit (`checkpoint` below) and, run again, resumes its training
 command from `last.ckpt`. A multi-node run is one job with `slurm.nodes` nodes and one task per
 GPU; Lightning reads SLURM's variables in each task to set up the ranks.
@@ -47,9 +47,20 @@ class RunJob:
 
 
 def phases(runs: list[Run]) -> list[list[Run]]:
-    """Runs grouped so every run's dependencies are in an earlier group."""
-    first = [r for r in runs if not r.depends_on]
-    return [first, [r for r in runs if r.depends_on]] if len(first) < len(runs) else [first]
+    """Runs grouped by depth so every run's dependencies are in an earlier group: runs that depend on
+    nothing to be submitted, then those after them (pretrain -> intermediate -> target)."""
+    by_id = {r.id: r for r in runs}
+    depth: dict[str, int] = {}
+
+    def level(run: Run) -> int:
+        if run.id not in depth:
+            depth[run.id] = 1 + max((level(by_id[d]) for d in run.depends_on if d in by_id), default=-1)
+        return depth[run.id]
+
+    groups: dict[int, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(level(run), []).append(run)
+    return [groups[k] for k in sorted(groups)]
 
 
 def slurm_settings(spec: StudySpec, run: Run) -> SlurmSettings:

@@ -38,7 +38,10 @@ def substitute(text: str, variables: dict[str, Any], where: str, problems: list[
         if match.group(1) not in variables:
             problems.append(f"{where}: ${{{match.group(1)}}} is not among the variables {sorted(variables)}")
             return match.group(0)
-        return str(variables[match.group(1)])
+        found = variables[match.group(1)]
+        if found is None or isinstance(found, bool):  # as YAML writes them, not Python's None / True
+            return {None: "null", True: "true", False: "false"}[found]
+        return str(found)
 
     return _VARIABLE.sub(value, text)
 
@@ -65,11 +68,22 @@ class EncoderEntry:
     handoff: str = "merge"
     """How a LoRA intermediate run's adapter reaches its target runs: `merge`d into the weights, or
     kept and `stack`ed under the target's own LoRA (`model.encoder.adapter_handoff`)."""
+    pretrain: str | None = None
+    """A config file (an MLM task on a corpus) that pre-trains this encoder first: one `pretrain`
+    run (fit, then test of its masked-token accuracy per language) whose exported encoder starts
+    every other run of the entry. For encoders built from scratch, such as the embedded world's."""
+    pretrain_seed: int = 0
+    """Seed of the pre-training run (one per entry; the study's seeds vary the later phases)."""
+
+    def phase_tuning(self, phase: str) -> str:
+        """`full` or `lora` for a run of `phase` (pre-training builds the encoder: every weight trains;
+        a zero-shot run is evaluated as its target phase trains)."""
+        return "full" if phase == "pretrain" else self.tuning["target" if phase == "zero-shot" else phase]
 
     def tuning_label(self, phase: str, condition: str) -> str:
         """The run's `tuning` column: `full`, `lora`, or `lora-stacked` (a LoRA target run whose
         intermediate adapter is kept under its own)."""
-        tuning = self.tuning["target" if phase == "zero-shot" else phase]
+        tuning = self.phase_tuning(phase)
         stacked = phase == "target" and condition != NONE and self.tuning["intermediate"] == "lora"
         return f"{tuning}-stacked" if tuning == "lora" and stacked and self.handoff == "stack" else tuning
 
@@ -132,7 +146,8 @@ class StudySpec:
     seeds: list[int] = field(default_factory=lambda: [0])
     """Seeds: every run of the grid is repeated per seed (the seed also picks training subsamples)."""
     steps: dict[str, int] = field(default_factory=dict)
-    """Training steps per phase (`intermediate`, `target`); a phase not named keeps its configs' epochs."""
+    """Training steps per phase (`pretrain`, `intermediate`, `target`); a phase not named keeps its
+    configs' epochs."""
     base: list[str] = field(default_factory=list)
     """Config files composed into every run before the task's (a trainer config, a logger config)."""
     args: list[str] = field(default_factory=list)
@@ -185,9 +200,9 @@ def load_study(path: Path, overrides: dict[str, str] | None = None) -> StudySpec
     ]
     spec.steps = {str(k): _as_int(v, f"steps.{k}", path, problems) for k, v in (document.get("steps") or {}).items()}
     problems += [
-        f"{path}: steps.{k}: expected `intermediate` or `target`"
+        f"{path}: steps.{k}: expected `pretrain`, `intermediate` or `target`"
         for k in spec.steps
-        if k not in ("intermediate", "target")
+        if k not in ("pretrain", "intermediate", "target")
     ]
     spec.tasks = {str(k): str(v) for k, v in (document.get("tasks") or {}).items()}
     spec.targets = _named_configs(document.get("targets"), "targets", path, problems)
@@ -241,9 +256,8 @@ def _encoder(value: Any, path: Path, problems: list[str]) -> EncoderEntry:
     if isinstance(value, dict):
         if "name" not in value:
             problems.append(f"{path}: an entry of `encoders:` has no `name:`")
-        unknown = [k for k in value if k not in ("name", "configs", "args", "slurm", "tuning", "handoff")]
-        problems += [f"{path}: encoders: unknown key `{k}` (name, configs, args, slurm, tuning, handoff)"
-                     for k in unknown]  # fmt: skip
+        keys = ("name", "configs", "args", "slurm", "tuning", "handoff", "pretrain", "pretrain_seed")
+        problems += [f"{path}: encoders: unknown key `{k}` ({', '.join(keys)})" for k in value if k not in keys]
         slurm = dict(value.get("slurm") or {})
         slurm_fields = {f.name for f in fields(SlurmSettings)}
         problems += [f"{path}: encoders: slurm.{k}: unknown; known: {', '.join(sorted(slurm_fields))}"
@@ -258,6 +272,9 @@ def _encoder(value: Any, path: Path, problems: list[str]) -> EncoderEntry:
         problems += [f"{where}: tuning.{k}: expected full or lora, got {v!r}" for k, v in tuning.items()
                      if v not in ("full", "lora")]  # fmt: skip
         entry.tuning = {"intermediate": "full", "target": "full", **tuning}
+        entry.pretrain = str(value["pretrain"]) if value.get("pretrain") else None
+        entry.pretrain_seed = _as_int(value.get("pretrain_seed", 0), f"encoders: {entry.name}: pretrain_seed", path,
+                                      problems)  # fmt: skip
         entry.handoff = str(value.get("handoff", "merge"))
         if entry.handoff not in ("merge", "stack"):
             problems.append(f"{where}: handoff: expected merge or stack, got {entry.handoff!r}")

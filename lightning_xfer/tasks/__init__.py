@@ -18,10 +18,10 @@ from lightning_xfer.tasks.task import HubDataset, LocalFiles, Task
 
 def catalogue() -> dict[str, Task]:
     """All tasks by name."""
-    from lightning_xfer.tasks import intermediate, retrieval, synthetic, xtreme, xtreme_r
+    from lightning_xfer.tasks import intermediate, retrieval, synthetic, world, xtreme, xtreme_r
 
     tasks = [*intermediate.TASKS, *xtreme_r.TASKS[1:], *xtreme.TASKS, *xtreme_r.TASKS[:1], *retrieval.TASKS,
-             *synthetic.TASKS]  # fmt: skip
+             *synthetic.TASKS, *world.TASKS]  # fmt: skip
     return {task.name: task for task in tasks}
 
 

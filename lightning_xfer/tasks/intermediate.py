@@ -10,7 +10,7 @@ from lightning_xfer.families.masked_lm import MaskedLM
 from lightning_xfer.families.multiple_choice import MultipleChoice
 from lightning_xfer.families.span_qa import SpanQA
 from lightning_xfer.families.tagging import Tagging
-from lightning_xfer.languages import languages
+from lightning_xfer.languages import benchmark_languages
 from lightning_xfer.metrics.accuracy import accuracy
 from lightning_xfer.metrics.masked_lm import masked_token_accuracy
 from lightning_xfer.metrics.squad import squad_scores, squad_v2_scores
@@ -168,7 +168,7 @@ MLM = Task(
     role="intermediate",
     metric=masked_token_accuracy,
     primary_metric="accuracy",
-    languages=tuple(languages()),
+    languages=tuple(benchmark_languages()),
     domain="your corpus",
     local=LocalFiles(
         {"train": "train.txt", "validation": "dev-{lang}.txt", "test": "test-{lang}.txt"}, read_text_lines

@@ -78,7 +78,8 @@ class Task:
     train_converter: Callable[[list[dict]], list[dict]] | None = None
     """Turns the `train_from` task's examples into this task's schema (SQuAD QA -> retrieval pairs)."""
     generator: Callable[[Path], None] | None = None
-    """Writes the task's files into a directory: a generated task needs no `data_dir`."""
+    """Writes the task's files into a directory: a generated task needs no `data_dir`. Where it has a
+    `fingerprint` attribute, a change of it writes the cached files again."""
     labels_from_data: Callable[[Path], tuple[str, ...]] | None = None
     """For label sets that ship with the data (CCG supertags): reads them from the data directory."""
 

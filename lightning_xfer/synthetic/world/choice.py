@@ -1,0 +1,54 @@
+"""Multiple choice in the world (HellaSwag's shape): which sentence continues the story?
+
+The context states a fact; of four sequels (`then Anna carried the red lamp .`) one is right: the
+same agent does the domain's next event (`Domain.next_verb`, the world's commonsense) to the same
+thing. The three others each break one of those: the wrong event, another thing, another agent.
+Files are HellaSwag's JSON lines (`ind, ctx_a, ctx_b, endings, label`), `{split}-{domain}-{lang}.jsonl`:
+English train and dev in `TRAIN_DOMAIN`, test in every language and both domains.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from pathlib import Path
+
+from lightning_xfer.synthetic.world import World
+from lightning_xfer.synthetic.world.files import write_jsonl
+from lightning_xfer.synthetic.world.grammar import DOMAINS, Fact, random_fact, vary
+from lightning_xfer.synthetic.world.realize import Speaker, text
+
+TRAIN_DOMAIN = "fiction"
+
+
+def example(rng: random.Random, domain: str) -> tuple[Fact, list[Fact], int]:
+    """(context fact, four sequel facts, index of the right one)."""
+    fact = random_fact(rng, DOMAINS[domain])
+    right = dataclasses.replace(fact, verb=DOMAINS[domain].next_verb(fact.verb))
+    wrong_event = vary(right, "verb", rng)
+    while wrong_event.verb == fact.verb:  # not the context's own event: a copy would be a giveaway
+        wrong_event = vary(right, "verb", rng)
+    endings = [right, wrong_event, vary(right, "thing", rng), vary(right, "agent", rng)]
+    order = rng.sample(range(4), 4)
+    return fact, [endings[i] for i in order], order.index(0)
+
+
+def _record(speaker: Speaker, number: int, fact: Fact, endings: list[Fact], label: int) -> dict:
+    return {"ind": number, "ctx_a": text(speaker.statement(fact, place=False, day=False)), "ctx_b": "",
+            "endings": [text(speaker.sequel(ending)) for ending in endings], "label": label}  # fmt: skip
+
+
+def write_choice(world: World, directory: Path) -> None:
+    """English train/dev in `TRAIN_DOMAIN`; test in every language and both domains (the same stories)."""
+    english = world.speaker("en")
+    for split, size in (("train", world.sizes.train), ("dev", world.sizes.validation)):
+        rng = random.Random(f"{world.seed}:choice:{split}")
+        records = (_record(english, n, *example(rng, TRAIN_DOMAIN)) for n in range(size))
+        write_jsonl(directory / f"{split}-{TRAIN_DOMAIN}-en.jsonl", records)
+    for domain in DOMAINS:
+        rng = random.Random(f"{world.seed}:choice:test:{domain}")
+        examples = [example(rng, domain) for _ in range(world.sizes.test)]
+        for code in world.codes:
+            speaker = world.speaker(code)
+            write_jsonl(directory / f"test-{domain}-{code}.jsonl",
+                        (_record(speaker, n, *e) for n, e in enumerate(examples)))  # fmt: skip

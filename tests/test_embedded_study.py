@@ -1,0 +1,104 @@
+"""The embedded study (configs/studies/embedded.yaml) in a smoke version: the same study file with
+short phases and a selection of its runs, from MLM pre-training to the report; the pre-trained
+encoder shows the planted resource effect, and every world task is learnable in English."""
+
+import json
+import os
+
+import pandas as pd
+import pytest
+from conftest import PROJECT
+from helpers import cli, results
+
+from lightning_xfer.report import findings_text, write_report
+from lightning_xfer.study.graph import expand
+from lightning_xfer.study.local import run_local
+from lightning_xfer.study.spec import load_study
+from lightning_xfer.study.table import COLUMNS, results_table
+
+EMBEDDED = PROJECT / "configs" / "studies" / "embedded.yaml"
+SMOKE = {"pretrain_steps": "400", "steps": "30", "eval": "40", "seeds": "[0]"}
+SELECTED = ("pretrain.", "intermediate.world-tiny.world-nli.", "none.world-ner.", "world-nli.world-ner.",
+            "none.world-retrieval.", "world-nli.world-retrieval.")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """Pre-training, one intermediate condition, one trained and one zero-shot target (6 runs)."""
+    out = tmp_path_factory.mktemp("embedded")
+    spec = load_study(EMBEDDED, {**SMOKE, "out": str(out)})
+    every = expand(spec)
+    runs = [run for run in every if any(text in run.id for text in SELECTED)]
+    cwd = os.getcwd()
+    os.chdir(PROJECT)
+    try:
+        outcome = run_local(runs, PROJECT, in_process=True, others=[r for r in every if r not in runs])
+    finally:
+        os.chdir(cwd)
+    return spec, runs, outcome
+
+
+def test_the_smoke_study_completes_from_pretraining_to_zero_shot_tests(smoke):
+    spec, runs, outcome = smoke
+    assert len(runs) == 6 and set(outcome.values()) == {"done"}, outcome
+    table = results_table(spec.study, runs)
+    assert list(table.columns) == COLUMNS
+    assert set(table["phase"]) == {"pretrain", "target", "zero-shot"}  # intermediate runs test nothing
+    tested = table[(table["stage"] == "test") & (table["task"] == "world-ner")]
+    assert set(tested["language"]) == {"en", "qa", "qb", "qc", "qd", "qe", "qf", "qg", "qh"}
+    assert (tested["examples"] == 40).all()
+
+
+def test_the_pretrained_encoder_shows_the_planted_resource_effect(smoke):
+    """Masked-token accuracy on equal held-out text: the high tier (as much text as English) well above
+    the low tier (the same three languages with a twentieth of the text)."""
+    spec, runs, _ = smoke
+    table = results_table(spec.study, runs)
+    accuracy = table[table["phase"] == "pretrain"].set_index("language")["value"]
+    high, low = accuracy[["qa", "qb", "qc"]], accuracy[["qf", "qg", "qh"]]
+    assert high.mean() > low.mean() + 5, accuracy.to_dict()
+    assert all(h > low_twin for h, low_twin in zip(high, low, strict=True)), accuracy.to_dict()
+
+
+def test_the_report_renders_with_pretraining_and_the_worlds_factors(smoke, tmp_path):
+    spec, runs, _ = smoke
+    markdown, page = write_report(results_table(spec.study, runs), tmp_path, runs_root=spec.out, n_boot=200)
+    text = markdown.read_text()
+    assert page.exists() and "## Pre-training (phase 1)" in text and "## The embedded world" in text
+    findings = findings_text(text)
+    assert findings.startswith("## Findings") and "masked-token accuracy after pre-training" in findings
+    factors = pd.read_csv(tmp_path / "world_factors.csv")
+    assert list(factors["language"]) == ["qa", "qb", "qc", "qd", "qe", "qf", "qg", "qh"]
+    assert {"gap_none", "gain_world-nli", "shared_words", "tier"} <= set(factors.columns)
+
+
+# Task (the target twin of each intermediate task: it trains on that task's English data and tests
+# English too), metric, chance level, and the margin a trained tiny model must beat it by.
+LEARNABLE = [
+    ("world-xnli", "accuracy", 100 / 3, 15),
+    ("world-xqa", "f1", 10, 15),
+    ("world-xchoice", "accuracy", 25, 15),
+    ("world-ner", "f1", 0, 60),
+    ("world-pos", "f1", 0, 60),
+]
+
+
+@pytest.mark.parametrize(("task", "metric", "chance", "margin"), LEARNABLE, ids=[t[0] for t in LEARNABLE])
+def test_every_world_task_is_learnable_in_english(smoke, tmp_path, task, metric, chance, margin):
+    """150 steps from the smoke study's pre-trained encoder, tested on 100 English examples."""
+    _, runs, _ = smoke
+    encoder = next(r for r in runs if r.phase == "pretrain").directory / "encoder"
+    tasks = json.dumps([{"name": task, "languages": ["en"], "validation_languages": [], "max_eval_examples": 100}])
+    common = ["--config", str(PROJECT / "configs/studies/embedded/world.yaml"), f"--model.encoder.name={encoder}",
+              f"--data.tasks={tasks}", "--trainer.logger=false", f"--trainer.default_root_dir={tmp_path}",
+              "--trainer.enable_progress_bar=false", f"--results.path={tmp_path / 'results.jsonl'}"]  # fmt: skip
+    checkpoint = [
+        "--trainer.callbacks+=pytorch_lightning.callbacks.ModelCheckpoint",
+        "--trainer.callbacks.save_last=true",
+    ]
+    cli("fit", *common, *checkpoint, "--trainer.max_steps=150", "--trainer.max_epochs=-1", "--export.enabled=false")
+    cli("test", *common, f"--ckpt_path={next(tmp_path.rglob('last.ckpt'))}")
+    (score,) = [
+        r["value"] for r in results(tmp_path / "results.jsonl") if r["stage"] == "test" and r["metric"] == metric
+    ]
+    assert score > chance + margin, f"{task}: English {metric} {score:.1f}, chance {chance:.1f}"
