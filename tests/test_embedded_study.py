@@ -10,6 +10,7 @@ import pytest
 from conftest import PROJECT
 from helpers import cli, results
 
+from lightning_xfer.errors import UserError
 from lightning_xfer.report import findings_text, write_report
 from lightning_xfer.study.graph import expand
 from lightning_xfer.study.local import run_local
@@ -102,3 +103,36 @@ def test_every_world_task_is_learnable_in_english(smoke, tmp_path, task, metric,
         r["value"] for r in results(tmp_path / "results.jsonl") if r["stage"] == "test" and r["metric"] == metric
     ]
     assert score > chance + margin, f"{task}: English {metric} {score:.1f}, chance {chance:.1f}"
+
+
+def test_the_pretrain_run_comes_first_and_starts_every_other_run_of_its_encoder(tmp_path):
+    from lightning_xfer.study.slurm import phases
+
+    runs = expand(load_study(EMBEDDED, {"out": str(tmp_path)}))
+    pretrain = runs[0]
+    assert pretrain.id == "pretrain.world-tiny.s0" and pretrain.phase == "pretrain" and not pretrain.depends_on
+    assert [c[0] for c in pretrain.commands] == ["fit", "test"]  # test: masked-token accuracy per language
+    assert f"--export.dirpath={pretrain.directory / 'encoder'}" in pretrain.commands[0]
+    for run in runs[1:]:
+        start = [a for a in run.commands[0] if a.startswith("--model.encoder.name=")][-1]
+        if run.phase == "intermediate" or run.intermediate == "none":
+            assert run.depends_on == (pretrain.id,) and start == f"--model.encoder.name={pretrain.directory}/encoder"
+        else:
+            assert run.depends_on == (f"intermediate.world-tiny.{run.intermediate}.s{run.seed}",)
+    levels = phases(runs)  # SLURM job arrays: pretrain, then intermediate and none targets, then the rest
+    assert [len(level) for level in levels] == [1, 2 * (2 + 5), 2 * 2 * 5]
+    assert levels[0] == [pretrain]
+
+
+def test_pretrain_settings_are_checked_with_the_rest_of_the_study(tmp_path):
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        "study: s\nencoders:\n  - {name: world-tiny, args: [--model.encoder.name=world-tiny], pretrain: missing.yaml,"
+        " pretrain_seed: x, pretraining: 1}\ntargets: [xnli]\nsteps: {pretraining: 10}\n"
+    )
+    with pytest.raises(UserError) as error:
+        expand(load_study(study))
+    message = str(error.value)
+    assert "world-tiny: pretrain_seed:` expected a whole number, got 'x'" in message
+    assert "unknown key `pretraining`" in message
+    assert "steps.pretraining: expected `pretrain`, `intermediate` or `target`" in message

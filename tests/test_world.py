@@ -126,3 +126,21 @@ def test_the_same_examples_are_said_in_every_language(tmp_path):
     english = read_pair_file(tmp_path / "test-fiction-en.tsv", "en")[0]["text"]
     names = [w for w in english.split() if w[0].isupper()]
     assert all(name in read_pair_file(tmp_path / "test-fiction-qa.tsv", "qa")[0]["text"] for name in names)
+
+
+def test_a_changed_world_writes_its_cached_files_again(tmp_path, monkeypatch):
+    import dataclasses
+
+    from lightning_xfer.data.sources import data_directory
+    from lightning_xfer.synthetic.world import WorldWriter
+    from lightning_xfer.tasks import TaskConfig, get_task
+
+    monkeypatch.setenv("LIGHTNING_XFER_CACHE", str(tmp_path))
+    task = get_task("world-retrieval")
+    directory = data_directory(task, TaskConfig(task.name))
+    first = (directory / "tatoeba.qa-eng.qa").read_text()
+    assert data_directory(task, TaskConfig(task.name)) == directory  # cached: not written again
+    other = dataclasses.replace(task, generator=WorldWriter(retrieval.write_retrieval, World(seed=3)))
+    assert data_directory(other, TaskConfig(task.name)) == directory
+    assert (directory / "tatoeba.qa-eng.qa").read_text() != first
+    assert (directory / ".generated").read_text() == other.generator.fingerprint
