@@ -1,6 +1,6 @@
 # The two commands of the README, plus lint. Each sets up .venv on first use.
 #   make quickstart   set up, then run the embedded study (pre-training, intermediate and target tasks,
-#                     zero-shot tests in nine generated languages) and print its report's findings
+#                     zero-shot tests in ten generated languages) and print its report's findings
 #   make test         set up (with dev extras), then run the test suite
 PYTHON ?= python3
 # torch 2.13 CPU is what CI and our laptops use; on a GPU box: make quickstart TORCH_SPEC=torch

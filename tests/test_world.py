@@ -65,8 +65,8 @@ def test_measured_overlap_with_english_follows_the_configuration():
     text = {code: corpus.pretraining_lines(WORLD, code, 300, "test") for code in WORLD.codes}
     overlap = {code: token_overlap(text["en"], text[code]) for code in WORLD.codes[1:]}
     # The same words are shared at the same share whatever the tier or word order; Latin names add to it.
-    assert overlap["qf"] == pytest.approx(overlap["qa"], abs=0.02) == overlap["qd"]
-    assert overlap["qg"] == pytest.approx(overlap["qb"], abs=0.02)
+    assert overlap["qf"] == pytest.approx(overlap["qa"], abs=0.03) == overlap["qd"]
+    assert overlap["qg"] == pytest.approx(overlap["qb"], abs=0.03) == overlap["qi"]
     assert overlap["qa"] > overlap["qb"] + 0.15 > 0.15
     assert overlap["qc"] == overlap["qe"] == overlap["qh"] == 0.0  # other scripts: names transliterated too
 

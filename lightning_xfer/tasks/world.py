@@ -4,7 +4,7 @@ Each mirrors a real task and goes through its family, reader and metric: `world-
 (MNLI / XNLI), `world-qa` / `world-xqa` (SQuAD / XQuAD), `world-choice` / `world-xchoice`
 (HellaSwag / XCOPA), `world-ner` (PAN-X), `world-pos` (UD-POS), `world-retrieval` (Tatoeba) and
 `world-mlm` (the pre-training corpus, also the continued-MLM condition). Intermediate tasks are
-English only; targets train in English and test in all nine languages. Every target is declared
+English only; targets train in English and test in all ten languages. Every target is declared
 in its training domain and again, as `<name>-<other domain>`, tested in the other domain with the
 same training data: the domain-shift pairs of the report. No `data_dir` is needed: the files are
 written into the cache on first use, keyed by the world's fingerprint.
@@ -79,15 +79,15 @@ WORLD_CHOICE = _intermediate("world-choice", "The world's story continuation (He
 
 _TARGET = {"role": "target", "languages": LANGUAGES, "benchmarks": ("world",)}
 WORLD_XNLI, WORLD_XNLI_SHIFTED = _pair(
-    dataclasses.replace(WORLD_NLI, name="world-xnli", description="The world's NLI in nine languages (XNLI's shape).",
+    dataclasses.replace(WORLD_NLI, name="world-xnli", description="The world's NLI in ten languages (XNLI's shape).",
                         local=LocalFiles({}, read_pair_file), train_from=WORLD_NLI, **_TARGET),
     "tsv", nli.TRAIN_DOMAIN)  # fmt: skip
 WORLD_XQA, WORLD_XQA_SHIFTED = _pair(
-    dataclasses.replace(WORLD_QA, name="world-xqa", description="The world's QA in nine languages (XQuAD's shape).",
+    dataclasses.replace(WORLD_QA, name="world-xqa", description="The world's QA in ten languages (XQuAD's shape).",
                         local=LocalFiles({}, read_qa_file), train_from=WORLD_QA, **_TARGET),
     "json", qa.TRAIN_DOMAIN)  # fmt: skip
 WORLD_XCHOICE, WORLD_XCHOICE_SHIFTED = _pair(
-    dataclasses.replace(WORLD_CHOICE, name="world-xchoice", description="The world's story continuation in nine "
+    dataclasses.replace(WORLD_CHOICE, name="world-xchoice", description="The world's story continuation in ten "
                         "languages (XCOPA's role).", local=LocalFiles({}, read_hellaswag), train_from=WORLD_CHOICE,
                         **_TARGET),
     "jsonl", choice.TRAIN_DOMAIN)  # fmt: skip
@@ -122,7 +122,7 @@ WORLD_RETRIEVAL = Task(
 WORLD_MLM = Task(
     name="world-mlm",
     family=MaskedLM(),
-    description="Masked language modelling on the world's pre-training corpus: all nine languages, as much "
+    description="Masked language modelling on the world's pre-training corpus: all ten languages, as much "
     "text of each as its resource tier gives (phase 1 of the embedded study; also the continued-MLM condition).",
     role="intermediate",
     metric=masked_token_accuracy,

@@ -5,7 +5,7 @@ are fields (K et al. 2020 and Dufter & Schütze 2020 study transfer with such "f
 
 - `grammar`: the base language (the world's `en`): facts about people, organisations, things,
   places and days in two domains (`news`, `fiction`), with gold POS and entity tags;
-- `languages`: eight derived languages that differ from it in lexical overlap, word order, script
+- `languages`: nine derived languages that differ from it in lexical overlap, word order, script
   and amount of pre-training text (`LANGUAGES`);
 - `realize`: the sentence shapes (statements, questions, negations, ...) in any language;
 - one writer per task family, each writing the real benchmark's file format so the data goes

@@ -2,7 +2,8 @@
 
 The context states a fact; of four sequels (`then Anna carried the red lamp .`) one is right: the
 same agent does the domain's next event (`Domain.next_verb`, the world's commonsense) to the same
-thing. The three others each break one of those: the wrong event, another thing, another agent.
+thing. The three others each break one of those: an event of the other domain, which makes no
+sense for the thing (`then Anna funded the red lamp .`), another thing, or another agent.
 Files are HellaSwag's JSON lines (`ind, ctx_a, ctx_b, endings, label`), `{split}-{domain}-{lang}.jsonl`:
 English train and dev in `TRAIN_DOMAIN`, test in every language and both domains.
 """
@@ -25,9 +26,8 @@ def example(rng: random.Random, domain: str) -> tuple[Fact, list[Fact], int]:
     """(context fact, four sequel facts, index of the right one)."""
     fact = random_fact(rng, DOMAINS[domain])
     right = dataclasses.replace(fact, verb=DOMAINS[domain].next_verb(fact.verb))
-    wrong_event = vary(right, "verb", rng)
-    while wrong_event.verb == fact.verb:  # not the context's own event: a copy would be a giveaway
-        wrong_event = vary(right, "verb", rng)
+    other_domain = next(d for name, d in DOMAINS.items() if name != domain)
+    wrong_event = dataclasses.replace(right, verb=rng.choice(other_domain.verbs))  # `painted the stadium`
     endings = [right, wrong_event, vary(right, "thing", rng), vary(right, "agent", rng)]
     order = rng.sample(range(4), 4)
     return fact, [endings[i] for i in order], order.index(0)

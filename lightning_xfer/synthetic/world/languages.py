@@ -76,18 +76,20 @@ LANGUAGES = (
     WorldLanguage("qa", "high", 8000, shared_words=0.5, cognates=0.5),
     WorldLanguage("qb", "high", 8000, shared_words=0.2, cognates=0.3),
     WorldLanguage("qc", "high", 8000, script="Cyrillic"),
-    # The mid tier carries the word-order differences.
+    # The mid tier: the same three overlap levels, two of them with another word order.
     WorldLanguage("qd", "mid", 1500, shared_words=0.5, cognates=0.5, order="SOV", adpositions="post"),
     WorldLanguage("qe", "mid", 1500, order="VSO", adjectives="after", script="Greek"),
+    WorldLanguage("qi", "mid", 1500, shared_words=0.2, cognates=0.3),
     # The low tier: the high tier's languages again, with a twentieth of the text.
     WorldLanguage("qf", "low", 400, shared_words=0.5, cognates=0.5),
     WorldLanguage("qg", "low", 400, shared_words=0.2, cognates=0.3),
     WorldLanguage("qh", "low", 400, script="Georgian"),
 )
-"""The default world: English and eight derived languages. The high and low tiers hold the same
-three languages (half the words shared, a fifth, none in another script) with 20 times less text in
-the low one, so the two tiers differ in resource alone; the mid tier varies word order. Codes come
-from ISO 639's range reserved for local use, so none is a real language."""
+"""The default world: English and nine derived languages, three per tier. The high and low tiers
+hold the same three languages (half the words shared, a fifth, none in another script) with 20
+times less text in the low one, so the two tiers differ in resource alone; the mid tier has the
+same overlap levels and varies word order. Codes come from ISO 639's range reserved for local use,
+so none is a real language."""
 
 
 def transliterate(text: str, script: str) -> str:
