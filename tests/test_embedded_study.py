@@ -138,3 +138,16 @@ def test_pretrain_settings_are_checked_with_the_rest_of_the_study(tmp_path):
     assert "world-tiny: pretrain_seed:` expected a whole number, got 'x'" in message
     assert "unknown key `pretraining`" in message
     assert "steps.pretraining: expected `pretrain`, `intermediate` or `target`" in message
+
+
+def test_a_changed_upstream_run_makes_every_run_after_it_stale(tmp_path):
+    """Another pre-training changes every run's hash (each starts from its encoder, directly or through
+    an intermediate run); other target steps change only the target runs."""
+    base = {r.id: r.config_hash for r in expand(load_study(EMBEDDED, {"out": str(tmp_path)}))}
+    pretrained = {r.id: r.config_hash for r in expand(load_study(EMBEDDED, {"out": str(tmp_path),
+                                                                             "pretrain_steps": "10"}))}  # fmt: skip
+    assert all(pretrained[key] != base[key] for key in base)
+    spec = load_study(EMBEDDED, {"out": str(tmp_path)})
+    spec.steps["target"] = 10
+    changed = {r.id for r in expand(spec) if r.config_hash != base[r.id]}
+    assert changed == {key for key in base if key.startswith("target.")}

@@ -222,9 +222,12 @@ def _config_args(configs: _Configs, paths: list[str]) -> list[str]:
     return [part for path in paths for part in ("--config", configs(path))]
 
 
-def _hash(commands: list[list[str]]) -> str:
-    """Command lines with every config file's contents in place of its path."""
-    material = []
+def _hash(commands: list[list[str]], start: Run | None = None) -> str:
+    """Command lines with every config file's contents in place of its path, and the hash of the run
+    whose exported encoder this one starts from: a re-run upstream (another pre-training, a changed
+    intermediate task) makes its downstream runs stale too, instead of leaving them "done" on the
+    encoder they were trained from before."""
+    material = [start.config_hash] if start is not None else []
     for command in commands:
         for position, argument in enumerate(command):
             after_config = position > 0 and command[position - 1] == "--config"
@@ -272,7 +275,7 @@ def _intermediate_run(spec, configs, encoder, condition, members, seed, pretrain
     args += [*start, *_fit_args(spec, directory, "intermediate"), *_export(directory)]
     commands = [["fit", *args]]
     return Run(run_id, "intermediate", encoder.name, condition, NONE, seed, directory,
-               tuple(tuple(c) for c in commands), depends, _hash(commands),
+               tuple(tuple(c) for c in commands), depends, _hash(commands, pretrained),
                encoder.tuning_label("intermediate", condition))  # fmt: skip
 
 
@@ -290,5 +293,5 @@ def _target_run(spec, configs, encoder, condition, start: Run | None, target, co
     else:
         commands = [["test", *args]]
     return Run(run_id, phase, encoder.name, condition, target, seed, directory,
-               tuple(tuple(c) for c in commands), depends, _hash(commands),
+               tuple(tuple(c) for c in commands), depends, _hash(commands, start),
                encoder.tuning_label(phase, condition))  # fmt: skip

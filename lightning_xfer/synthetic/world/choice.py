@@ -4,8 +4,8 @@ The context states a fact; of four sequels (`then Anna carried the red lamp .`) 
 same agent does the domain's next event (`Domain.next_verb`, the world's commonsense) to the same
 thing. The three others each break one of those: an event of the other domain, which makes no
 sense for the thing (`then Anna funded the red lamp .`), another thing, or another agent.
-Files are HellaSwag's JSON lines (`ind, ctx_a, ctx_b, endings, label`), `{split}-{domain}-{lang}.jsonl`:
-English train and dev in `TRAIN_DOMAIN`, test in every language and both domains.
+Files are HellaSwag's JSON lines (`ind, ctx_a, ctx_b, endings, label`) in the layout of `splits.py`,
+trained in `TRAIN_DOMAIN`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import random
 from pathlib import Path
 
 from lightning_xfer.synthetic.world import World
-from lightning_xfer.synthetic.world.files import write_jsonl
+from lightning_xfer.synthetic.world.files import as_jsonl
 from lightning_xfer.synthetic.world.grammar import DOMAINS, Fact, random_fact, vary
 from lightning_xfer.synthetic.world.realize import Speaker, text
+from lightning_xfer.synthetic.world.splits import write_splits
 
 TRAIN_DOMAIN = "fiction"
 
@@ -33,22 +34,13 @@ def example(rng: random.Random, domain: str) -> tuple[Fact, list[Fact], int]:
     return fact, [endings[i] for i in order], order.index(0)
 
 
-def _record(speaker: Speaker, number: int, fact: Fact, endings: list[Fact], label: int) -> dict:
-    return {"ind": number, "ctx_a": text(speaker.statement(fact, place=False, day=False)), "ctx_b": "",
-            "endings": [text(speaker.sequel(ending)) for ending in endings], "label": label}  # fmt: skip
+def render(speaker: Speaker, examples: list[tuple[Fact, list[Fact], int]], split: str) -> str:
+    return as_jsonl(
+        {"ind": number, "ctx_a": text(speaker.statement(fact, place=False, day=False)), "ctx_b": "",
+         "endings": [text(speaker.sequel(ending)) for ending in endings], "label": label}
+        for number, (fact, endings, label) in enumerate(examples)
+    )  # fmt: skip
 
 
 def write_choice(world: World, directory: Path) -> None:
-    """English train/dev in `TRAIN_DOMAIN`; test in every language and both domains (the same stories)."""
-    english = world.speaker("en")
-    for split, size in (("train", world.sizes.train), ("dev", world.sizes.validation)):
-        rng = random.Random(f"{world.seed}:choice:{split}")
-        records = (_record(english, n, *example(rng, TRAIN_DOMAIN)) for n in range(size))
-        write_jsonl(directory / f"{split}-{TRAIN_DOMAIN}-en.jsonl", records)
-    for domain in DOMAINS:
-        rng = random.Random(f"{world.seed}:choice:test:{domain}")
-        examples = [example(rng, domain) for _ in range(world.sizes.test)]
-        for code in world.codes:
-            speaker = world.speaker(code)
-            write_jsonl(directory / f"test-{domain}-{code}.jsonl",
-                        (_record(speaker, n, *e) for n, e in enumerate(examples)))  # fmt: skip
+    write_splits(world, directory, "choice", TRAIN_DOMAIN, "jsonl", example, render)

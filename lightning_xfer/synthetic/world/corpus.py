@@ -13,7 +13,7 @@ import random
 from pathlib import Path
 
 from lightning_xfer.synthetic.world import World
-from lightning_xfer.synthetic.world.files import write_lines
+from lightning_xfer.synthetic.world.files import as_lines, write_text
 from lightning_xfer.synthetic.world.grammar import DOMAINS, random_fact
 from lightning_xfer.synthetic.world.realize import Speaker, Word, text
 
@@ -49,10 +49,10 @@ def write_corpus(world: World, directory: Path) -> None:
     lines = []
     for language in world.languages:
         lines += pretraining_lines(world, language.code, language.pretraining_sentences, "train")
-        write_lines(directory / f"test-{language.code}.txt",
-                    pretraining_lines(world, language.code, TEST_SENTENCES, "test"))  # fmt: skip
+        write_text(directory / f"test-{language.code}.txt", as_lines(
+                   pretraining_lines(world, language.code, TEST_SENTENCES, "test")))  # fmt: skip
     random.Random(f"{world.seed}:corpus:shuffle").shuffle(lines)
-    write_lines(directory / "train.txt", lines)
+    write_text(directory / "train.txt", as_lines(lines))
 
 
 def corpus_bytes(world: World, code: str) -> int:

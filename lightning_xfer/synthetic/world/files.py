@@ -1,4 +1,5 @@
-"""Writing the world's files whole: a reader never sees half a file, and a killed run leaves none."""
+"""Writing the world's files whole (a reader never sees half a file, and a killed run leaves none),
+and the text of the formats they are in."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ def write_text(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
-def write_lines(path: Path, lines: Iterable[str]) -> None:
-    write_text(path, "".join(f"{line}\n" for line in lines))
+def as_lines(lines: Iterable[str]) -> str:
+    return "".join(f"{line}\n" for line in lines)
 
 
-def write_json(path: Path, document: object) -> None:
-    write_text(path, json.dumps(document, ensure_ascii=False, indent=1))
+def as_jsonl(records: Iterable[dict]) -> str:
+    return as_lines(json.dumps(record, ensure_ascii=False) for record in records)
 
 
-def write_jsonl(path: Path, records: Iterable[dict]) -> None:
-    write_lines(path, (json.dumps(record, ensure_ascii=False) for record in records))
+def as_json(document: object) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=1)

@@ -2,9 +2,8 @@
 
 A paragraph states three facts of one domain about different agents, things and places, so each
 question (who, what, where, when) has exactly one answer: the words that play the asked role in
-the fact the question is about. Files are SQuAD v1.1 JSON, `{split}-{domain}-{lang}.json`:
-English train and dev in `TRAIN_DOMAIN`, test in every language and both domains (the same
-paragraphs and questions, with ids shared across languages as XQuAD's are).
+the fact the question is about. Files are SQuAD v1.1 JSON in the layout of `splits.py`, trained
+in `TRAIN_DOMAIN` (ids are shared across languages, as XQuAD's are).
 """
 
 from __future__ import annotations
@@ -13,9 +12,10 @@ import random
 from pathlib import Path
 
 from lightning_xfer.synthetic.world import World
-from lightning_xfer.synthetic.world.files import write_json
+from lightning_xfer.synthetic.world.files import as_json
 from lightning_xfer.synthetic.world.grammar import DOMAINS, Fact, random_fact
 from lightning_xfer.synthetic.world.realize import Speaker, text
+from lightning_xfer.synthetic.world.splits import write_splits
 
 TRAIN_DOMAIN = "news"
 FACTS_PER_PARAGRAPH = 3
@@ -58,26 +58,17 @@ def paragraph(speaker: Speaker, facts: list[Fact], asked: list[tuple[int, str]],
     return {"context": context, "qas": qas}
 
 
-def _document(speaker: Speaker, items: list[tuple[list[Fact], list[tuple[int, str]]]], name: str) -> dict:
-    paragraphs = [paragraph(speaker, facts, asked, f"{name}-{i}") for i, (facts, asked) in enumerate(items)]
-    return {"version": "lightning_xfer world", "data": [{"title": name, "paragraphs": paragraphs}]}
+def render(speaker: Speaker, items: list[tuple[list[Fact], list[tuple[int, str]]]], split: str) -> str:
+    paragraphs = [paragraph(speaker, facts, asked, f"{split}-{i}") for i, (facts, asked) in enumerate(items)]
+    return as_json({"version": "lightning_xfer world", "data": [{"title": split, "paragraphs": paragraphs}]})
+
+
+def item(rng: random.Random, domain: str) -> tuple[list[Fact], list[tuple[int, str]]]:
+    """A paragraph's facts and the questions asked about it."""
+    facts = paragraph_facts(rng, domain)
+    return facts, questions(rng, facts)
 
 
 def write_qa(world: World, directory: Path) -> None:
-    """English train/dev in `TRAIN_DOMAIN` (`train` counts questions); test in every language and domain."""
-    english = world.speaker("en")
-    for split, size in (("train", world.sizes.train), ("dev", world.sizes.validation)):
-        rng = random.Random(f"{world.seed}:qa:{split}")
-        items = [_item(rng, TRAIN_DOMAIN) for _ in range(size // QUESTIONS_PER_PARAGRAPH)]
-        write_json(directory / f"{split}-{TRAIN_DOMAIN}-en.json", _document(english, items, f"{split}-{TRAIN_DOMAIN}"))
-    for domain in DOMAINS:
-        rng = random.Random(f"{world.seed}:qa:test:{domain}")
-        items = [_item(rng, domain) for _ in range(world.sizes.test // QUESTIONS_PER_PARAGRAPH)]
-        for code in world.codes:
-            write_json(directory / f"test-{domain}-{code}.json",
-                       _document(world.speaker(code), items, f"test-{domain}"))  # fmt: skip
-
-
-def _item(rng: random.Random, domain: str) -> tuple[list[Fact], list[tuple[int, str]]]:
-    facts = paragraph_facts(rng, domain)
-    return facts, questions(rng, facts)
+    """Split sizes count questions."""
+    write_splits(world, directory, "qa", TRAIN_DOMAIN, "json", item, render, per_example=QUESTIONS_PER_PARAGRAPH)

@@ -117,5 +117,21 @@ class Speaker:
         return self.words((Token("then", "ADV"),)) + body + self.punctuation(".")
 
 
+@dataclass(frozen=True)
+class Saying:
+    """A sentence before it is put into words: its shape, its fact, which adjuncts a statement gives."""
+
+    shape: str
+    """`statement`, `presence`, `negation` or `sequel` (methods of `Speaker`)."""
+    fact: Fact
+    place: bool = True
+    day: bool = True
+
+    def words(self, speaker: Speaker) -> list[Word]:
+        if self.shape == "statement":
+            return speaker.statement(self.fact, self.place, self.day)
+        return getattr(speaker, self.shape)(self.fact)
+
+
 def text(words: list[Word]) -> str:
     return " ".join(word.text for word in words)

@@ -11,7 +11,7 @@ import random
 from pathlib import Path
 
 from lightning_xfer.synthetic.world import World
-from lightning_xfer.synthetic.world.files import write_lines
+from lightning_xfer.synthetic.world.files import as_lines, write_text
 from lightning_xfer.synthetic.world.grammar import DOMAINS, random_fact
 from lightning_xfer.synthetic.world.realize import text
 
@@ -21,5 +21,6 @@ def write_retrieval(world: World, directory: Path) -> None:
     facts = [random_fact(rng, DOMAINS[name]) for name in sorted(DOMAINS) for _ in range(world.sizes.test // 2)]
     english = [text(world.speaker("en").statement(fact)) for fact in facts]
     for code in world.codes[1:]:
-        write_lines(directory / f"tatoeba.{code}-eng.eng", english)
-        write_lines(directory / f"tatoeba.{code}-eng.{code}", (text(world.speaker(code).statement(f)) for f in facts))
+        write_text(directory / f"tatoeba.{code}-eng.eng", as_lines(english))
+        said = (text(world.speaker(code).statement(fact)) for fact in facts)
+        write_text(directory / f"tatoeba.{code}-eng.{code}", as_lines(said))

@@ -2,8 +2,7 @@
 
 The tags come from the grammar, so they are gold in every language: a derived language's word
 keeps its base word's tag wherever its word order puts it. Files are XTREME's `token<TAB>tag`
-lines with a blank line between sentences, `{split}-{domain}-{lang}.tsv`: English train and dev
-in the task's own domain, test in every language and both domains (the same sentences).
+lines with a blank line between sentences, in the layout of `splits.py`.
 """
 
 from __future__ import annotations
@@ -12,36 +11,29 @@ import random
 from pathlib import Path
 
 from lightning_xfer.synthetic.world import World
-from lightning_xfer.synthetic.world.files import write_text
 from lightning_xfer.synthetic.world.grammar import DOMAINS, random_fact
-from lightning_xfer.synthetic.world.realize import Speaker, Word
+from lightning_xfer.synthetic.world.realize import Saying, Speaker
+from lightning_xfer.synthetic.world.splits import write_splits
 
 POS_DOMAIN = "fiction"
 NER_DOMAIN = "news"
 
 
-def sentence(speaker: Speaker, rng: random.Random, domain: str) -> list[Word]:
+def sentence(rng: random.Random, domain: str) -> Saying:
     """A statement (most often) or a presence, negation or sequel sentence."""
     fact = random_fact(rng, DOMAINS[domain])
     draw = rng.random()
     if draw < 0.7:
-        return speaker.statement(fact, place=rng.random() < 0.8, day=rng.random() < 0.7)
-    return [speaker.presence, speaker.negation, speaker.sequel][int((draw - 0.7) / 0.1)](fact)
+        return Saying("statement", fact, place=rng.random() < 0.8, day=rng.random() < 0.7)
+    return Saying(["presence", "negation", "sequel"][int((draw - 0.7) / 0.1)], fact)
 
 
 def _write_tags(world: World, directory: Path, column: str, train_domain: str) -> None:
-    def write(path: Path, rng: random.Random, size: int, domain: str, code: str) -> None:
-        speaker = world.speaker(code)
-        sentences = [sentence(speaker, rng, domain) for _ in range(size)]
-        write_text(path, "\n".join("".join(f"{w.text}\t{getattr(w, column)}\n" for w in s) for s in sentences))
+    def render(speaker: Speaker, sentences: list[Saying], split: str) -> str:
+        said = [s.words(speaker) for s in sentences]
+        return "\n".join("".join(f"{w.text}\t{getattr(w, column)}\n" for w in words) for words in said)
 
-    for split, size in (("train", world.sizes.train), ("dev", world.sizes.validation)):
-        write(directory / f"{split}-{train_domain}-en.tsv", random.Random(f"{world.seed}:tags:{split}"), size,
-              train_domain, "en")  # fmt: skip
-    for domain in DOMAINS:
-        for code in world.codes:  # the same seed in every language: the same sentences
-            rng = random.Random(f"{world.seed}:tags:test:{domain}")
-            write(directory / f"test-{domain}-{code}.tsv", rng, world.sizes.test, domain, code)
+    write_splits(world, directory, "tags", train_domain, "tsv", sentence, render)
 
 
 def write_pos(world: World, directory: Path) -> None:
