@@ -144,3 +144,21 @@ def test_a_changed_world_writes_its_cached_files_again(tmp_path, monkeypatch):
     assert data_directory(other, TaskConfig(task.name)) == directory
     assert (directory / "tatoeba.qa-eng.qa").read_text() != first
     assert (directory / ".generated").read_text() == other.generator.fingerprint
+
+
+def test_the_report_rank_correlates_each_languages_gap_with_the_factors_it_was_made_with():
+    import pandas as pd
+
+    from lightning_xfer.analysis.world import factor_sentences
+
+    factors = pd.DataFrame({
+        "language": ["qa", "qb", "qh"], "tier": ["high", "high", "low"], "pretraining_sentences": [8000, 8000, 400],
+        "shared_words": [0.5, 0.2, 0.0], "cognates": [0.5, 0.3, 0.0], "order": ["SVO"] * 3,
+        "script": ["Latin", "Latin", "Georgian"], "gap_none": [2.0, 9.0, 60.0], "gain_world-qa": [3.0, 1.0, -1.0],
+    })  # fmt: skip
+    gap, gain = factor_sentences(factors)
+    # Ranks: shared words 3, 2, 1 against gaps 1, 2, 3; text 2.5, 2.5, 1 (a tie) against 1, 2, 3.
+    assert "the transfer gap without intermediate training has Spearman rank correlation shared words -1.00, " \
+           "pre-training text -0.87" in gap  # fmt: skip
+    assert "smallest qa (+2.0: high resource, 50% shared words, SVO, Latin), largest qh (+60.0" in gap
+    assert "the gain of world-qa has Spearman rank correlation shared words +1.00, pre-training text +0.87" in gain

@@ -3,9 +3,9 @@
 One job array per phase (pretrain runs first, then intermediate, then target and zero-shot runs)
 and per set of SLURM settings (an encoder may ask for its own nodes and GPUs); each phase starts
 after the one before ended (`afterany`), and each of its jobs first checks that its own dependency
-completed, so one failed intermediate run holds back only its own targets. A job that is preempted or reaches its
-time limit is requeued by submitit (`checkpoint` below) and, run again, resumes its training
-command from `last.ckpt`. A multi-node run is one job with `slurm.nodes` nodes and one task per
+completed, so one failed intermediate run holds back only its own targets. A job that is preempted
+or reaches its time limit is requeued by submitit (`checkpoint` below) and, run again, resumes its
+training command from `last.ckpt`. A multi-node run is one job with `slurm.nodes` nodes and one task per
 GPU; Lightning reads SLURM's variables in each task to set up the ranks.
 
 `--executor local-submitit` uses submitit's local executor (same code path, processes on this
