@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from lightning_xfer.analysis.robustness import ALL, TIERS
+from lightning_xfer.analysis.scale import size_label
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000"]
 GROUPS = [*TIERS, ALL]
@@ -76,10 +77,6 @@ def tier_bars(summary: pd.DataFrame, title: str, ylabel: str) -> Figure:
     return figure
 
 
-def _size_label(parameters: float) -> str:
-    return f"{parameters / 1e9:.1f}B" if parameters >= 1e9 else f"{parameters / 1e6:.0f}M"
-
-
 def against_parameters(scale: pd.DataFrame, value: str, ylabel: str, title: str) -> Figure:
     """`value` (gain with its interval as error bars, or gap) against encoder parameters, log x,
     one line per tier; tiers are nudged apart sideways so their bars do not hide each other."""
@@ -99,7 +96,7 @@ def against_parameters(scale: pd.DataFrame, value: str, ylabel: str, title: str)
         axes.errorbar(x, y, yerr=error, label=f"{tier}-resource", linewidth=1.2, capsize=3, **style)
     axes.set_xscale("log")
     sizes = known.drop_duplicates("parameters").sort_values("parameters")
-    labels = [f"{encoder}\n{_size_label(n)}" for encoder, n in zip(sizes["encoder"], sizes["parameters"], strict=True)]
+    labels = [f"{encoder}\n{size_label(n)}" for encoder, n in zip(sizes["encoder"], sizes["parameters"], strict=True)]
     axes.set_xticks(sizes["parameters"], labels, fontsize=7)
     axes.minorticks_off()
     axes.axhline(0, color="grey", linewidth=0.8)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from lightning_xfer.analysis.robustness import ALL, TIERS
+from lightning_xfer.analysis.scale import size_label
 
 MIN_LANGUAGES = 3
 """Fewer languages than this in a tier: its mean says more about those languages than about the tier."""
@@ -100,7 +101,7 @@ def scale_sentences(nulls: pd.DataFrame) -> list[str]:
             sentences.append(f"{where}: the gain's interval excludes zero at every one of the {row.n_sizes} sizes.")
         else:
             sentences.append(f"{where}: the smallest size whose interval includes zero is {row.encoder} "
-                             f"({row.parameters / 1e6:,.0f}M parameters), of {row.n_sizes} sizes.")  # fmt: skip
+                             f"({size_label(row.parameters)} parameters), of {row.n_sizes} sizes.")  # fmt: skip
     return sentences
 
 

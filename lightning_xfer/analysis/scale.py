@@ -37,6 +37,13 @@ and BLOOM as `python -m lightning_xfer plan` counts them from their configs). A 
 study's name for a LoRA entry of the same model) counts as the model."""
 
 
+def size_label(parameters: float) -> str:
+    """`3.5B`, `559M`, or two significant digits below 10M (`0.37M`: the embedded world's encoders)."""
+    if parameters >= 1e9:
+        return f"{parameters / 1e9:.1f}B"
+    return f"{parameters / 1e6:.0f}M" if parameters >= 1e7 else f"{parameters / 1e6:.2g}M"
+
+
 def preset_parameters(name: str) -> float | None:
     """Parameters of an offline preset (`tiny`, `small`) from its shape, without building it.
 
