@@ -109,7 +109,10 @@ def language(code: str) -> Language:
 
 def template_fields(code: str) -> dict[str, str]:
     """Placeholders for file-name templates: {lang}, {lang3}, {language}, {Language}."""
-    if code not in benchmark_languages():  # generated data uses codes of its own; only {lang} applies
+    # Only the benchmarks' table: the world's rows are generated (a corpus's worth of work), and
+    # generated data uses codes of its own, where only {lang} applies.
+    table = benchmark_languages()
+    if code not in table:
         return {"lang": code, "lang3": code, "language": code, "Language": code}
-    row = language(code)
+    row = table[code]
     return {"lang": code, "lang3": row.code3, "language": row.name.lower(), "Language": row.name}
