@@ -4,13 +4,15 @@ and the text of the formats they are in."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
 
 def write_text(path: Path, text: str) -> None:
-    """`text` into `path`, by writing a temporary file beside it and renaming it."""
-    temporary = path.with_name(f".{path.name}.tmp")
+    """`text` into `path`, by writing a temporary file of this process beside it and renaming it (runs
+    side by side may write the same task's files at once; each rename puts a whole file in place)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)
 
