@@ -19,7 +19,7 @@ KEYS = ["encoder", "intermediate", "target", "tier"]
 def planted_report(tmp_path_factory) -> tuple[Path, object]:
     planted = generate(PlantedStudy(seeds=(0, 1, 2, 3, 4), seed_sd=0.3, cell_sd=0.3, language_sd=0.2, seed=3))
     out = tmp_path_factory.mktemp("report")
-    write_report(planted.table, out, n_boot=300, source="planted.csv")
+    write_report(planted.table, out, source="planted.csv", power_gain=1.0)
     return out, planted
 
 
@@ -41,18 +41,29 @@ def test_the_report_has_markdown_with_linked_figures_html_with_embedded_ones_and
     assert page.count("data:image/png;base64,") == len(linked) and ".png'" not in page
     summary = pd.read_csv(out / "robustness.csv")
     assert list(summary.columns[:7]) == ["encoder", "intermediate", "target", "tier", "gain", "ci_low", "ci_high"]
-    assert {"p_value", "n_languages", "n_seeds", "ratio_low_high", "slope_per_log10_gib"} <= set(summary.columns)
-    for name in ("gain_table", "scores-xnli", "gain-by-script", "gain-by-family", "domain_pairs", "scale_null"):
+    assert {"p_value", "q_value", "verdict", "n_languages", "n_seeds", "ratio_low_high", "slope_per_log10_gib"} <= set(
+        summary.columns
+    )
+    for name in ("gain_table", "scores-xnli", "gain-by-script", "gain-by-family", "domain_pairs", "scale_null",
+                 "scale_slopes", "power"):  # fmt: skip
         assert (out / f"{name}.csv").exists()
 
 
 def test_the_report_recovers_the_planted_tier_gains(planted_report):
     out, planted = planted_report
-    summary = pd.read_csv(out / "robustness.csv").merge(planted.truth, on=KEYS, suffixes=("", "_true"))
-    covered = (summary["ci_low"] <= summary["gain_true"]) & (summary["gain_true"] <= summary["ci_high"])
+    summary = (
+        pd.read_csv(out / "robustness.csv")
+        .merge(planted.truth, on=KEYS, suffixes=("", "_true"))
+        .dropna(subset=["gain_true"])
+    )
+    covered = (summary["ci_low"] <= summary["tested_gain"]) & (summary["tested_gain"] <= summary["ci_high"])
     assert len(summary) == 24 and covered.sum() >= 22
     markdown = (out / "report.md").read_text()
-    assert "**squad on xnli, xlm-roberta-base**: high: helps" in markdown  # planted +2.0 with low noise
+    claims = markdown[markdown.index("### Claims that survive") : markdown.index("### Overview by resource tier")]
+    # planted +2.0 with low noise, 5 seeds: a claim, with its interval, q, seeds and languages
+    assert re.search(r"\*\*squad helps xnli\*\* \(xlm-roberta-base\), high-resource languages: \+[0-9.]+ points "
+                     r"\[\+[0-9.]+, \+[0-9.]+\], q = [0-9.e-]+; 5 seeds x 6 languages", claims)  # fmt: skip
+    assert "Benjamini-Hochberg at 5% over all" in markdown and "**The gain of" in claims
     assert "the smallest size whose interval includes zero" in markdown or "excludes zero at every" in markdown
 
 
@@ -80,7 +91,7 @@ def test_a_table_without_seeds_is_read_as_one_seed_and_the_report_says_so(tmp_pa
     table = generate(PlantedStudy(seeds=(0,), encoders=("xlm-roberta-base",), targets=("xnli",))).table
     write_report(table.drop(columns=["seed"]), tmp_path, n_boot=50)
     markdown = (tmp_path / "report.md").read_text()
-    assert "no `seed` column" in markdown and "only one seed" in markdown
+    assert "no `seed` column" in markdown and "The design cannot support a claim" in markdown
     assert (tmp_path / "robustness.csv").exists()
 
 
@@ -112,8 +123,9 @@ def test_a_condition_without_its_baseline_is_named_and_the_rest_is_reported(tmp_
 def test_the_command_reads_every_table_format(tmp_path, suffix, capsys):
     table = generate(PlantedStudy(encoders=("xlm-roberta-base",), targets=("xnli",), seeds=(0, 1))).table
     path = write_table(table, tmp_path / f"results{suffix}")
-    report_command([str(path), "--bootstrap", "50"])
-    assert "report written" in capsys.readouterr().out
+    report_command([str(path), "--bootstrap", "50", "--power", "--gain", "1.5"])
+    printed = capsys.readouterr().out
+    assert "report written" in printed and "## Seeds planner" in printed and "seeds_needed" in printed
     assert len(pd.read_csv(tmp_path / "report" / "robustness.csv")) == 8  # 2 conditions x 4 tiers
 
 
@@ -139,9 +151,10 @@ def test_a_table_in_the_tiny_study_format_renders(tmp_path):
     report_command([str(path), "--out", str(tmp_path / "out"), "--bootstrap", "100"])
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert "does not know xa, xb, xc" in markdown
-    finding = next(line for line in markdown.splitlines() if "**synthetic-mlm on synthetic-topic, tiny**" in line)
-    assert "all: helps, +2.00 points [+2.00, +2.00] over 3 languages x 2 seeds" in finding
-    assert "2 seeds: the seed sign-flip test cannot reach p < 0.05" in finding
+    finding = next(line for line in markdown.splitlines() if "synthetic-mlm on synthetic-topic, tiny (2 seeds)" in line)
+    # two seeds with identical gains: described, never claimed (a claim needs 3 seeds)
+    assert "all +2.00 points [+2.00, +2.00] (3 languages; descriptive)" in finding
+    assert "The design cannot support a claim**: the most seeds any result has is 2" in markdown
 
 
 def test_a_study_file_without_finished_runs_gives_a_report_that_says_so(tmp_path):

@@ -158,7 +158,10 @@ def test_the_report_rank_correlates_each_languages_gap_with_the_factors_it_was_m
     })  # fmt: skip
     gap, gain = factor_sentences(factors)
     # Ranks: shared words 3, 2, 1 against gaps 1, 2, 3; text 2.5, 2.5, 1 (a tie) against 1, 2, 3.
-    assert "the transfer gap without intermediate training has Spearman rank correlation shared words -1.00, " \
-           "pre-training text -0.87" in gap  # fmt: skip
+    # Three languages are too few for an interval, and the sentence says so instead of reading a trend.
+    none = "(no interval: too few languages)"
+    assert "the transfer gap without intermediate training has Spearman rank correlation (95% interval, languages " \
+           f"as the sample; a description, not a claim) shared words -1.00 {none}, pre-training text -0.87 {none}" \
+           in gap  # fmt: skip
     assert "smallest qa (+2.0: high resource, 50% shared words, SVO, Latin), largest qh (+60.0" in gap
-    assert "the gain of world-qa has Spearman rank correlation shared words +1.00, pre-training text +0.87" in gain
+    assert f"shared words +1.00 {none}, pre-training text +0.87 {none}" in gain

@@ -2,14 +2,16 @@
 
     scores      test-stage primary-metric scores; language facts (tier, CC-100 size, script, family)
     gains       condition - none paired by seed; English - language transfer gaps; grouped means
-    bootstrap   resampling seeds x languages (x examples) and the sign-flip test
+    intervals   small-sample intervals with the seed as unit: t, Fieller's ratio, Spearman's rho
     examples    per-example files and the paired bootstrap over test examples
-    robustness  the summary: tier gains with intervals and tests, low/high ratio, slope on size
+    robustness  the summary: per-seed tier gains, t-intervals and tests, low/high ratio, slope on size
+    claims      which results are claims: enough seeds, Benjamini-Hochberg over every test
+    power       the seeds planner: variance components of a pilot, detectable gain, seeds needed
     domains     gains by (intermediate domain, target domain)
     scale       parameter counts, gains against size, the smallest size with a null interval
     findings    templated sentences from the numbers
     figures     matplotlib figures (Agg), one message each
-    planted     generated results tables with known effects, for tests and docs
+    planted     generated results tables with known effects (the calibration tests' truth)
 
 `python -m lightning_xfer report` (lightning_xfer.report) puts them together.
 """

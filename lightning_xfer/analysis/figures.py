@@ -54,7 +54,7 @@ def against_size(language_values: pd.DataFrame, value: str, ylabel: str, title: 
 
 
 def tier_bars(summary: pd.DataFrame, title: str, ylabel: str) -> Figure:
-    """Mean gain per tier (and over all zero-shot languages) with its bootstrap interval, one bar per
+    """Mean gain per tier (and over all zero-shot languages) with its t-interval over seeds, one bar per
     encoder within each group; a tier without languages is an empty slot, not a zero bar."""
     figure = Figure(figsize=(6.5, 4))
     axes = figure.subplots()

@@ -1,8 +1,9 @@
-"""Findings written from the numbers: templated sentences, each with its interval and its caveat.
+"""Findings written from the numbers: templated sentences, the claims first, then the description.
 
-No sentence here is a hand-written claim. A result is called a gain (or a loss) only when its whole
-interval lies above (below) zero; a tier with fewer than `MIN_LANGUAGES` languages, a single seed,
-or a missing baseline gets a sentence that says what cannot be claimed, instead of a number.
+No sentence here is a hand-written claim. The words "helps", "hurts", "grows" and "shrinks" are
+written only for results that `lightning_xfer.analysis.claims.decide` made claims (enough seeds and
+languages, Benjamini-Hochberg adjusted q below its level); everything else is described with its
+estimate and interval and the words "no claim".
 """
 
 from __future__ import annotations
@@ -10,91 +11,117 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lightning_xfer.analysis.claims import DESCRIPTIVE, HELPS, HURTS, MIN_LANGUAGES, Decisions, claims
 from lightning_xfer.analysis.robustness import ALL, TIERS
 from lightning_xfer.analysis.scale import size_label
 
-MIN_LANGUAGES = 3
-"""Fewer languages than this in a tier: its mean says more about those languages than about the tier."""
 
-
-def _interval(row) -> str:
-    return f"{row.gain:+.2f} points [{row.ci_low:+.2f}, {row.ci_high:+.2f}]"
-
-
-def verdict(low: float, high: float) -> str:
-    """How an interval reads: above zero, below zero, or undecided."""
+def _points(value: float, low: float, high: float, unit: str = "points") -> str:
     if not (np.isfinite(low) and np.isfinite(high)):
-        return "has no interval"
-    if low > 0:
-        return "helps"
-    if high < 0:
-        return "hurts"
-    return "cannot be told apart from no effect"
+        return f"{value:+.2f} {unit} (no interval)"
+    return f"{value:+.2f} {unit} [{low:+.2f}, {high:+.2f}]"
 
 
-def tier_sentences(summary: pd.DataFrame) -> list[str]:
-    """One paragraph per encoder x condition x target: each tier's gain, then the trend with size."""
+def _tier_label(tier: str) -> str:
+    return "all zero-shot languages" if tier == ALL else f"{tier}-resource languages"
+
+
+def claim_sentences(decisions: Decisions) -> list[str]:
+    """The claims that survive, strongest first: each with its interval, q, seeds and languages."""
+    sentences = []
+    for row in claims(decisions).itertuples():
+        sentences.append(f"**{row.intermediate} {row.verdict} {row.target}** ({row.encoder}), "
+                         f"{_tier_label(row.tier)}: {_points(row.gain, row.ci_low, row.ci_high)}, "
+                         f"q = {row.q_value:.3g}; {row.n_seeds} seeds x {row.n_languages} languages.")  # fmt: skip
+    slopes = decisions.summary[(decisions.summary["tier"] == ALL)
+                               & decisions.summary["slope_verdict"].isin(["grows", "shrinks"])]  # fmt: skip
+    for row in slopes.itertuples():
+        slope = _points(row.slope_per_log10_gib, row.slope_ci_low, row.slope_ci_high, "points per tenfold GiB")
+        sentences.append(f"**The gain of {row.intermediate} on {row.target} {row.slope_verdict} with a language's "
+                         f"pre-training data** ({row.encoder}): {slope}, q = {row.slope_q_value:.3g}; "
+                         f"{row.n_seeds} seeds x {row.n_languages} languages.")  # fmt: skip
+    scale = decisions.scale_slopes
+    if len(scale):
+        for row in scale[scale["verdict"].isin(["grows", "shrinks"])].itertuples():
+            slope = _points(row.slope, row.ci_low, row.ci_high, "points per tenfold parameters")
+            sentences.append(f"**The gain of {row.intermediate} on {row.target}, {_tier_label(row.tier)}, "
+                             f"{row.verdict} with encoder size**: {slope}, q = {row.q_value:.3g}; {row.n_runs} runs "
+                             f"of {row.n_sizes} sizes.")  # fmt: skip
+    return sentences
+
+
+def design_sentences(decisions: Decisions) -> list[str]:
+    """What the design supports: too few seeds for any claim, some results untested, or no claim."""
+    summary, sentences = decisions.summary, []
+    if summary.empty:
+        return sentences
+    most = int(summary["n_seeds"].max())
+    if most < decisions.min_seeds:
+        sentences.append(f"**The design cannot support a claim**: the most seeds any result has is {most}, and a "
+                         f"claim needs at least {decisions.min_seeds} (`report --min-seeds`). A run's noise is shared "
+                         "by all its languages, so languages do not stand in for seeds. Every number below is "
+                         "descriptive; `report --power` tells how many seeds a claim would need.")  # fmt: skip
+        return sentences
+    untested = summary[(summary["tier"] == ALL) & (summary["verdict"] == DESCRIPTIVE)]
+    if len(untested):
+        sentences.append(f"{len(untested)} result(s) have fewer than {decisions.min_seeds} seeds: they are described "
+                         "below, not tested.")  # fmt: skip
+    n_claims = int(summary["verdict"].isin([HELPS, HURTS]).sum())
+    sentences.append(f"{decisions.n_tests} tests were decided together at a false discovery rate of "
+                     f"{decisions.alpha:.0%} (Benjamini-Hochberg); {n_claims} tier result(s) survive as "
+                     "claims.")  # fmt: skip
+    return sentences
+
+
+def result_sentences(summary: pd.DataFrame) -> list[str]:
+    """One line per encoder x condition x target: each tier's estimate, interval and verdict."""
     sentences = []
     for (encoder, condition, target), rows in summary.groupby(["encoder", "intermediate", "target"]):
-        parts = []
+        by_tier = rows.set_index("tier").reindex([*TIERS, ALL]).dropna(subset=["gain"])
         seeds = int(rows["n_seeds"].max())
-        if seeds < 2:
-            parts.append("only one seed: the interval covers languages (and examples) only, not seed noise")
-        elif 2.0**-seeds > 0.05:
-            parts.append(
-                f"{seeds} seeds: the seed sign-flip test cannot reach p < 0.05 (its floor is {2.0**-seeds:.3g})"
-            )
-        for row in rows.set_index("tier").reindex([*TIERS, ALL]).dropna(subset=["gain"]).reset_index().itertuples():
-            if row.n_languages < MIN_LANGUAGES and row.tier != ALL:
-                parts.append(f"{row.tier}-resource: {row.n_languages} language(s), too few for a claim about the tier")
-                continue
-            parts.append(f"{row.tier}: {verdict(row.ci_low, row.ci_high)}, {_interval(row)} over "
-                         f"{row.n_languages} languages x {row.n_seeds} seeds (sign-flip p = {row.p_value:.3g} over "
-                         f"seeds, {row.p_value_languages:.3g} over languages)")  # fmt: skip
+        parts = []
+        for tier, row in by_tier.iterrows():
+            label = "all" if tier == ALL else tier
+            parts.append(f"{label} {_points(row.gain, row.ci_low, row.ci_high)} ({int(row.n_languages)} "
+                         f"languages; {row.verdict})")  # fmt: skip
         first = rows.iloc[0]
-        by_tier = rows.set_index("tier")
-        if min(by_tier["n_languages"].get("low", 0), by_tier["n_languages"].get("high", 0)) >= MIN_LANGUAGES:
-            ratio = (
-                f"low/high gain ratio {first.ratio_low_high:.2f} [{first.ratio_ci_low:.2f}, {first.ratio_ci_high:.2f}]"
-            )
-            if by_tier.loc["high", "ci_low"] <= 0 <= by_tier.loc["high", "ci_high"]:
-                ratio += " (unstable: the high-resource gain's interval includes zero)"
-            parts.append(ratio)
-        if np.isfinite(first.slope_ci_low) and np.isfinite(first.slope_ci_high):
-            trend = (
-                "shrinks"
-                if first.slope_ci_high < 0
-                else "grows"
-                if first.slope_ci_low > 0
-                else "shows no trend that the interval can tell from flat"
-            )
-            slope = f"{first.slope_per_log10_gib:+.2f} [{first.slope_ci_low:+.2f}, {first.slope_ci_high:+.2f}]"
-            parts.append(f"with pre-training size the gain {trend}: {slope} points per tenfold pre-training GiB")
-        sentences.append(f"**{condition} on {target}, {encoder}**: " + "; ".join(parts) + ".")
+        if np.isfinite(first.ratio_ci_low) and np.isfinite(first.ratio_ci_high):
+            parts.append(f"low/high ratio {first.ratio_low_high:.2f} [{first.ratio_ci_low:.2f}, "
+                         f"{first.ratio_ci_high:.2f}] (Fieller)")  # fmt: skip
+        if np.isfinite(first.slope_per_log10_gib):
+            slope = _points(first.slope_per_log10_gib, first.slope_ci_low, first.slope_ci_high, "points")
+            parts.append(f"slope on log10 pre-training GiB {slope} ({first.slope_verdict})")
+        sentences.append(f"{condition} on {target}, {encoder} ({seeds} seed{'s' if seeds != 1 else ''}): "
+                         + "; ".join(parts) + ".")  # fmt: skip
     return sentences
 
 
 def overview_sentences(summary: pd.DataFrame) -> list[str]:
-    """How many results per tier lie above zero, below it, or straddle it."""
+    """Per tier: how many results are claims either way, no claim, or only described."""
     sentences = []
     for tier in TIERS:
-        rows = summary[(summary["tier"] == tier) & (summary["n_languages"] >= MIN_LANGUAGES)]
+        rows = summary[summary["tier"] == tier]
         if rows.empty:
-            sentences.append(f"No encoder x condition x target has {MIN_LANGUAGES}+ {tier}-resource languages: "
-                             "nothing can be said about that tier.")  # fmt: skip
             continue
-        above, below = int((rows["ci_low"] > 0).sum()), int((rows["ci_high"] < 0).sum())
-        sentences.append(f"{tier}-resource languages: in {above} of {len(rows)} encoder x condition x target results "
-                         f"the interval lies above zero, in {below} below, in {len(rows) - above - below} it includes "
-                         f"zero (median gain {rows['gain'].median():+.2f} points).")  # fmt: skip
+        counts = rows["verdict"].value_counts()
+        described = ", ".join(f"{counts[v]} {v}" for v in counts.index)
+        sentences.append(f"{tier}-resource languages, {len(rows)} results: {described} (median estimate "
+                         f"{rows['gain'].median():+.2f} points; a tier needs {MIN_LANGUAGES}+ languages for a "
+                         "claim).")  # fmt: skip
     return sentences
 
 
-def scale_sentences(nulls: pd.DataFrame) -> list[str]:
-    """Per condition x target x tier: the smallest size at which the gain's interval includes zero."""
+def scale_sentences(nulls: pd.DataFrame, scale_slopes: pd.DataFrame | None = None) -> list[str]:
+    """Gain against encoder size: the run-level slope's verdict, and the smallest size whose interval
+    includes zero (a description: an interval that includes zero is not evidence of no gain)."""
     if nulls.empty or nulls["n_sizes"].max() < 2:
         return ["Fewer than two encoder sizes have a known parameter count and a tier interval: no claim about scale."]
     sentences = []
+    if scale_slopes is not None and len(scale_slopes):
+        for row in scale_slopes.itertuples():
+            slope = _points(row.slope, row.ci_low, row.ci_high, "points per tenfold parameters")
+            sentences.append(f"{row.intermediate} on {row.target}, {row.tier}: gain against log10 encoder size "
+                             f"{slope} over {row.n_runs} runs ({row.verdict}).")  # fmt: skip
     for row in nulls[nulls["n_sizes"] >= 2].itertuples():
         where = f"{row.intermediate} on {row.target}, {row.tier}-resource"
         if row.encoder is None:
@@ -106,13 +133,23 @@ def scale_sentences(nulls: pd.DataFrame) -> list[str]:
 
 
 def limitation_sentences(
-    missing_baselines: list[tuple[str, str, str]], unknown_languages: list[str], messages: list[str]
+    missing_baselines: list[tuple[str, str, str]],
+    unknown_languages: list[str],
+    messages: list[str],
+    missing_cells: pd.DataFrame | None = None,
 ) -> list[str]:
-    """What the data cannot support: missing baselines, unknown languages, and the table's problems."""
+    """What the data cannot support: missing baselines and cells, unknown languages, the table's problems."""
     sentences = list(messages)
     for encoder, condition, target in missing_baselines:
         sentences.append(f"{condition} on {target} with {encoder} has no `none` run: no gain can be computed for it "
                          "(its scores are still in the per-language tables).")  # fmt: skip
+    if missing_cells is not None and len(missing_cells):
+        for (encoder, condition, target, seed), rows in missing_cells.groupby(
+            ["encoder", "intermediate", "target", "seed"]
+        ):
+            sentences.append(f"missing cells: the {condition} run on {target} with {encoder}, seed {seed}, has no "
+                             f"score for {', '.join(rows['language'])} (other runs have them): left out of every "
+                             "gain paired with it, in the papers' table too.")  # fmt: skip
     if unknown_languages:
         sentences.append(f"The language table does not know {', '.join(unknown_languages)}: these languages have no "
                          "tier, size, script or family and are left out of every grouped result.")  # fmt: skip

@@ -78,18 +78,39 @@ def gain_table(scores: pd.DataFrame) -> pd.DataFrame:
     """The papers' table: encoder x target rows, the language average per condition and its gain.
 
     The language average is over every language the target scores (English included, as XTREME
-    averages), first within a seed, then over seeds; `<condition> - none` is the mean over seeds of
-    the per-seed difference of those averages, with only seeds both conditions ran.
+    averages), first within a seed, then over seeds. `<condition> - none` is paired by seed *and*
+    language: within a seed, the mean over the languages both runs scored of their difference, then
+    the mean over the seeds both conditions ran. Two identical runs, one missing a language, gain 0
+    (an unpaired difference of averages would show the missing language's distance from the mean);
+    `missing_cells` names what was left out, and the report warns with it.
     """
     per_seed = scores.groupby(["encoder", "target", "intermediate", "seed"])["value"].mean()
-    wide = per_seed.unstack("intermediate")
-    table = wide.groupby(["encoder", "target"]).mean()
-    if BASELINE in wide.columns:
-        for condition in [c for c in wide.columns if c != BASELINE]:
-            paired = (wide[condition] - wide[BASELINE]).dropna()
-            table[f"{condition} - none"] = paired.groupby(["encoder", "target"]).mean()
+    table = per_seed.unstack("intermediate").groupby(["encoder", "target"]).mean()
+    gains = paired_gains(scores)
+    if len(gains):
+        per_seed_gain = gains.groupby(["encoder", "target", "intermediate", "seed"])["gain"].mean()
+        paired = per_seed_gain.groupby(["encoder", "target", "intermediate"]).mean().unstack("intermediate")
+        for condition in paired.columns:
+            table[f"{condition} - none"] = paired[condition]
     table.columns.name = None
     return table.reset_index()
+
+
+def missing_cells(scores: pd.DataFrame) -> pd.DataFrame:
+    """Languages a run lacks that another run of the same encoder and target scored.
+
+    Columns: encoder, intermediate, target, seed, language. Such a cell drops out of every gain
+    paired with it; the report names each one instead of averaging silently over fewer languages.
+    """
+    columns = ["encoder", "intermediate", "target", "seed", "language"]
+    if scores.empty:
+        return pd.DataFrame(columns=columns)
+    expected = scores[["encoder", "target", "language"]].drop_duplicates()
+    runs = scores[["encoder", "intermediate", "target", "seed"]].drop_duplicates()
+    grid = runs.merge(expected, on=["encoder", "target"])
+    present = scores[columns].drop_duplicates().assign(present=True)
+    merged = grid.merge(present, on=columns, how="left")
+    return merged[merged["present"].isna()][columns].sort_values(columns).reset_index(drop=True)
 
 
 def language_means(frame: pd.DataFrame, value: str) -> pd.DataFrame:

@@ -72,6 +72,8 @@ class PlantedStudy:
     examples: int = 0
     """Per-example scores per run and language (0: none). When set, a cell's value is the mean of
     its 0/1 example scores x100, with example difficulty shared by every run (paired examples)."""
+    missing: float = 0.0
+    """Share of (run, zero-shot language) scores left out of the table at random: missing cells."""
     seed: int = 0
     """Random seed of the draw."""
 
@@ -82,7 +84,10 @@ class Planted:
 
     table: pd.DataFrame
     truth: pd.DataFrame
-    """encoder, intermediate, target, tier, gain: the planted tier gains (zero-shot languages)."""
+    """encoder, intermediate, target, tier, gain, tested_gain: the planted tier gain (of the population
+    of languages) and the mean true gain of the tier's languages in this table, the quantity a
+    study's interval is about (its languages are fixed; its seeds are the sample). Tier `all`
+    pools every zero-shot language."""
     examples: dict[tuple[str, str, str], np.ndarray] = field(default_factory=dict)
     """(run id, task, language) -> 0/1 score per example; example i is the same item in every run."""
 
@@ -120,28 +125,50 @@ def generate(study: PlantedStudy | None = None) -> Planted:
     truth = true_tier_gains(study)
     gain_of = {(r.encoder, r.intermediate, r.target, r.tier): r.gain for r in truth.itertuples()}
     difficulty = {(t, lang): rng.random(study.examples) for t in study.targets for lang in study.languages}
-    rows, examples = [], {}
+    rows, examples, true_gains = [], {}, []
+    tier_of = {lang: languages()[lang].resource_tier for lang in study.languages}
     for e_index, encoder in enumerate(study.encoders):
+        base = {lang: _base_score(e_index, lang) for lang in study.languages}
         for condition in study.conditions:
             for target in study.targets:
                 deviation = {lang: rng.normal(0.0, study.language_sd) for lang in study.languages}
+                if condition != "none":
+                    true_gains += [(encoder, condition, target, lang,
+                                    gain_of[(encoder, condition, target, tier_of[lang])] + deviation[lang])
+                                   for lang in study.languages if lang != "en"]  # fmt: skip
                 for seed in study.seeds:
                     run = f"target.{encoder}.{condition}.{target}.s{seed}"
                     run_noise = rng.normal(0.0, study.seed_sd)
-                    for lang in study.languages:
-                        tier = languages()[lang].resource_tier
+                    cell_noise = rng.normal(0.0, study.cell_sd, size=len(study.languages))
+                    for lang, noise in zip(study.languages, cell_noise, strict=True):
                         gain = 0.0
                         if condition != "none" and lang != "en":
-                            gain = gain_of[(encoder, condition, target, tier)] + deviation[lang]
-                        value = _base_score(e_index, lang) + gain + run_noise + rng.normal(0.0, study.cell_sd)
+                            gain = gain_of[(encoder, condition, target, tier_of[lang])] + deviation[lang]
+                        value = base[lang] + gain + run_noise + noise
                         count = 1000
                         if study.examples:
                             scores = (difficulty[(target, lang)] < np.clip(value / 100, 0, 1)).astype(float)
                             examples[(run, target, lang)] = scores
                             value, count = 100.0 * scores.mean(), study.examples
+                        if study.missing and lang != "en" and rng.random() < study.missing:
+                            continue
                         rows.append(["planted", run, encoder, condition, target, seed, "target", "test", target,
                                      lang, PRIMARY_METRIC[target], float(value), count, "full"])  # fmt: skip
                     # a validation row, which the analysis must leave out (it reads the test stage)
                     rows.append(["planted", run, encoder, condition, target, seed, "target", "validation",
                                  target, "en", PRIMARY_METRIC[target], 99.0, 100, "full"])  # fmt: skip
-    return Planted(pd.DataFrame(rows, columns=COLUMNS), truth, examples)
+    return Planted(pd.DataFrame(rows, columns=COLUMNS), _with_tested_gains(truth, true_gains), examples)
+
+
+def _with_tested_gains(truth: pd.DataFrame, true_gains: list[tuple]) -> pd.DataFrame:
+    """Add `tested_gain` (each tier's mean over its languages' true gains) and the `all` tier's rows."""
+    per_language = pd.DataFrame(true_gains, columns=["encoder", "intermediate", "target", "language", "gain"])
+    if per_language.empty:
+        return truth.assign(tested_gain=pd.Series(dtype=float))
+    per_language["tier"] = [languages()[code].resource_tier for code in per_language["language"]]
+    keys = ["encoder", "intermediate", "target"]
+    by_tier = per_language.groupby([*keys, "tier"], as_index=False)["gain"].mean()
+    pooled = per_language.groupby(keys, as_index=False)["gain"].mean().assign(tier="all")
+    tested = pd.concat([by_tier, pooled], ignore_index=True).rename(columns={"gain": "tested_gain"})
+    merged = tested.merge(truth, on=[*keys, "tier"], how="left")
+    return merged[["encoder", "intermediate", "target", "tier", "gain", "tested_gain"]]

@@ -84,6 +84,40 @@ def scale_table(summary: pd.DataFrame, gaps: pd.DataFrame | None = None) -> pd.D
     return table[columns].sort_values(["intermediate", "target", "tier", "parameters"]).reset_index(drop=True)
 
 
+def size_slopes(seed_gains: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Per condition x target x tier: does the gain grow or shrink with encoder size, at the run level?
+
+    Observations are runs: each (encoder of known size, seed) contributes its tier gain (the mean
+    over the tier's languages within that seed), regressed on log10 parameters by ordinary least
+    squares (statsmodels). Runs of different encoders are independent, so the residual holds the
+    seed noise; languages are never counted as replicates. Needs two sizes and three runs.
+
+    Columns: intermediate, target, tier, slope (points per tenfold parameters), ci_low, ci_high,
+    p_value, n_sizes, n_runs, min_seeds (the fewest seeds any size has).
+    """
+    import statsmodels.api as sm
+
+    columns = ["intermediate", "target", "tier", "slope", "ci_low", "ci_high", "p_value", "n_sizes", "n_runs",
+               "min_seeds"]  # fmt: skip
+    rows = []
+    frame = seed_gains.assign(parameters=[parameter_count(e) for e in seed_gains["encoder"]]).dropna(
+        subset=["parameters", "gain"]
+    )
+    for (condition, target, tier), group in frame.groupby(["intermediate", "target", "tier"]):
+        sizes = group["parameters"].nunique()
+        if sizes < 2 or len(group) < 3:
+            continue
+        x = sm.add_constant(np.log10(group["parameters"].to_numpy(dtype=float)))
+        fit = sm.OLS(group["gain"].to_numpy(dtype=float), x).fit()
+        low, high = fit.conf_int(alpha=1 - level)[1]
+        p_value = float(fit.pvalues[1]) if len(group) > 2 else np.nan
+        seeds = int(group.groupby("encoder")["seed"].nunique().min())
+        rows.append({"intermediate": condition, "target": target, "tier": tier, "slope": float(fit.params[1]),
+                     "ci_low": float(low), "ci_high": float(high), "p_value": p_value, "n_sizes": int(sizes),
+                     "n_runs": len(group), "min_seeds": seeds})  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
 def smallest_null_size(scale: pd.DataFrame) -> pd.DataFrame:
     """Per condition x target x tier: the smallest known size whose gain interval includes zero.
 

@@ -9,9 +9,11 @@ gap and gain beside the factors that made it, and rank-correlate them.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from lightning_xfer.analysis.gains import BASELINE
+from lightning_xfer.analysis.intervals import spearman_interval
 from lightning_xfer.analysis.robustness import TIERS
 from lightning_xfer.analysis.scores import SOURCE_LANGUAGE, with_language_facts
 
@@ -85,21 +87,27 @@ def factor_sentences(factors: pd.DataFrame) -> list[str]:
             continue
         label = "the transfer gap without intermediate training" if value == "gap_none" else \
             f"the gain of {value.removeprefix('gain_')}"  # fmt: skip
-        correlations = [f"{name} {_spearman(known[column], known[value]):+.2f}"
-                        for name, column in columns.items() if known[column].nunique() > 1]  # fmt: skip
+        correlations = [_spearman(name, known[column], known[value]) for name, column in columns.items()
+                        if known[column].nunique() > 1]  # fmt: skip
         extremes = known.sort_values(value)
         low, high = extremes.iloc[0], extremes.iloc[-1]
         sentences.append(
-            f"Over the {len(known)} derived languages, {label} has Spearman rank correlation "
+            f"Over the {len(known)} derived languages, {label} has Spearman rank correlation (95% interval, "
+            "languages as the sample; a description, not a claim) "
             f"{', '.join(correlations)}; smallest {low['language']} ({low[value]:+.1f}: {_made(low)}), "
             f"largest {high['language']} ({high[value]:+.1f}: {_made(high)})."
         )
     return sentences
 
 
-def _spearman(a: pd.Series, b: pd.Series) -> float:
-    """Spearman's rank correlation (Pearson's on average ranks; pandas' own needs scipy)."""
-    return float(a.rank().corr(b.rank()))
+def _spearman(name: str, factor: pd.Series, value: pd.Series) -> str:
+    """`name rho [low, high]`: Spearman's rank correlation with its Fisher-z interval.
+
+    A handful of languages with few distinct factor values gives a wide interval; it is printed so
+    that nobody reads a trend into a rho whose interval spans zero."""
+    rho, low, high = spearman_interval(factor.to_numpy(dtype=float), value.to_numpy(dtype=float))
+    interval = f" [{low:+.2f}, {high:+.2f}]" if np.isfinite(low) else " (no interval: too few languages)"
+    return f"{name} {rho:+.2f}{interval}"
 
 
 def _made(row: pd.Series) -> str:

@@ -21,29 +21,59 @@ COMMAND_HELP = "Write the robustness report (Markdown, HTML, CSV) for a study's 
 
 def report_command(argv: list[str]) -> None:
     """Parse the command line and write the report."""
+    from lightning_xfer.analysis.claims import MIN_SEEDS
+
     parser = argparse.ArgumentParser(prog="lightning_xfer report", description=COMMAND_HELP)
     parser.add_argument("results", type=Path, help="results table (.csv, .parquet, .jsonl) or a study file (.yaml)")
     parser.add_argument("--out", type=Path, help="report folder (default: <results folder>/report)")
     parser.add_argument("--runs", type=Path, help="folder of the run directories, for per-example files "
                         "(default: the results table's folder, where `study results` writes it)")  # fmt: skip
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="study file variables")
-    parser.add_argument("--bootstrap", type=int, default=2000, help="bootstrap replicates per result")
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=1000,
+        help="resamples of the test examples per result (where runs wrote per-example scores)",
+    )
+    parser.add_argument(
+        "--min-seeds",
+        type=int,
+        default=MIN_SEEDS,
+        help=f"seeds a result needs before the report makes a claim about it (default {MIN_SEEDS})",
+    )
+    parser.add_argument(
+        "--power",
+        action="store_true",
+        help="also plan seeds from this table as a pilot: the "
+        "variance components, the gain its seeds detect with 80%% power, the seeds a gain needs",
+    )
+    parser.add_argument("--gain", type=float, default=2.0, help="the tier gain (points) `--power` plans seeds for")
     parser.add_argument("--print-findings", action="store_true", help="also print the report's findings section")
     args = parser.parse_args(argv)
+    if args.min_seeds < 2:
+        parser.error("--min-seeds must be at least 2: one seed gives no interval")
     table, runs_root = load_results(args.results, dict(item.split("=", 1) for item in args.set))
     out = args.out or args.results.parent / "report"
     markdown, page = write_report(table, out, runs_root=args.runs or runs_root, source=str(args.results),
-                                  n_boot=args.bootstrap)  # fmt: skip
+                                  n_boot=args.bootstrap, min_seeds=args.min_seeds,
+                                  power_gain=args.gain if args.power else None)  # fmt: skip
     print(f"report written: {markdown}\n                {page}")
+    if args.power:
+        print(f"\n{section_text(markdown.read_text(), 'Seeds planner')}")
     if args.print_findings:
         print(f"\n{findings_text(markdown.read_text())}")
 
 
-def findings_text(markdown: str) -> str:
-    """The `## Findings` section of a written report, up to the next section."""
-    start = markdown.find("\n## Findings")
+def section_text(markdown: str, heading: str) -> str:
+    """One `## <heading>` section of a written report, up to the next section."""
+    start = markdown.find(f"\n## {heading}")
     end = markdown.find("\n## ", start + 1)
-    return markdown[start + 1 : end if end > 0 else None].strip() if start >= 0 else "(the report has no findings)"
+    return markdown[start + 1 : end if end > 0 else None].strip() if start >= 0 else f"(the report has no {heading})"
+
+
+def findings_text(markdown: str) -> str:
+    """The `## Findings` section of a written report."""
+    return section_text(markdown, "Findings")
 
 
 def load_results(path: Path, overrides: dict[str, str] | None = None) -> tuple[pd.DataFrame, Path]:
@@ -73,12 +103,29 @@ def load_results(path: Path, overrides: dict[str, str] | None = None) -> tuple[p
 
 
 def write_report(
-    table: pd.DataFrame, out: Path, runs_root: Path | None = None, source: str = "table", n_boot: int = 2000
+    table: pd.DataFrame,
+    out: Path,
+    runs_root: Path | None = None,
+    source: str = "table",
+    n_boot: int = 1000,
+    min_seeds: int | None = None,
+    power_gain: float | None = None,
 ) -> tuple[Path, Path]:
-    """Analyse `table` and write the report into `out`; returns (report.md, report.html)."""
-    from lightning_xfer.analysis import findings, world
-    from lightning_xfer.analysis.gains import missing_baselines, paired_gains, transfer_gaps, unpaired_scores
-    from lightning_xfer.analysis.robustness import robustness_summary
+    """Analyse `table` and write the report into `out`; returns (report.md, report.html).
+
+    `min_seeds`: seeds a result needs for a claim (default `claims.MIN_SEEDS`); `power_gain`: also plan
+    seeds for a tier gain of this many points (`report --power`).
+    """
+    from lightning_xfer.analysis import claims, findings, world
+    from lightning_xfer.analysis.gains import (
+        missing_baselines,
+        missing_cells,
+        paired_gains,
+        transfer_gaps,
+        unpaired_scores,
+    )
+    from lightning_xfer.analysis.robustness import robustness_summary, seed_tier_gains
+    from lightning_xfer.analysis.scale import size_slopes
     from lightning_xfer.analysis.scores import (
         ambiguous_targets,
         primary_metrics,
@@ -112,19 +159,23 @@ def write_report(
                  f"{', '.join(map(str, row.seeds))}) have no `none` run with the same seed and language: left out "
                  "of the gains" for row in unpaired_scores(scores).itertuples()]  # fmt: skip
     summary = robustness_summary(gains, runs_root=runs_root, n_boot=n_boot)
-    limits = findings.limitation_sentences(missing_baselines(scores), unknown_languages(scores), messages)
+    decisions = claims.decide(summary, size_slopes(seed_tier_gains(gains)), min_seeds=min_seeds or claims.MIN_SEEDS)
+    summary = decisions.summary
+    limits = findings.limitation_sentences(missing_baselines(scores), unknown_languages(scores), messages,
+                                           missing_cells(scores))  # fmt: skip
     if gains.empty:
         limits.append("No condition has a `none` run to pair with: there are no gains to summarise.")
     elif summary.empty:
         limits.append("Every gain is on English, the training language: nothing zero-shot to summarise.")
     pretraining, factors = world.pretraining_scores(table), world.world_factors(gaps, gains)
     scale_doc = Document(Path(out), "")  # scale is computed before findings, rendered after
-    nulls = sections.scale_section(scale_doc, summary, gaps, metrics) if len(summary) else None
+    nulls = sections.scale_section(scale_doc, decisions, gaps, metrics) if len(summary) else None
     sections.data_section(doc, scores, source)
-    sections.findings_section(doc, findings.overview_sentences(summary) if len(summary) else [],
-                              findings.tier_sentences(summary) if len(summary) else [],
-                              findings.scale_sentences(nulls) if nulls is not None else [], limits,
+    sections.findings_section(doc, decisions, limits,
+                              findings.scale_sentences(nulls, decisions.scale_slopes) if nulls is not None else [],
                               world.pretraining_sentences(pretraining) + world.factor_sentences(factors))  # fmt: skip
+    if power_gain is not None:
+        sections.power_section(doc, scores, gains, power_gain)
     sections.paper_table_section(doc, scores)
     sections.target_sections(doc, scores, gains, gaps, summary, metrics)
     sections.groups_section(doc, gains, gaps)
@@ -137,5 +188,5 @@ def write_report(
     if len(factors):
         sections.world_section(doc, factors)
     doc.heading("Method")
-    doc.bullets(sections.METHOD)
+    doc.bullets(sections.method_lines(decisions))
     return doc.write()

@@ -6,10 +6,11 @@ import re
 
 import pandas as pd
 
-from lightning_xfer.analysis import figures
+from lightning_xfer.analysis import figures, findings
+from lightning_xfer.analysis.claims import Decisions
 from lightning_xfer.analysis.domains import domain_gains, domain_pairs, task_domains
 from lightning_xfer.analysis.gains import BASELINE, gain_table, grouped, language_means
-from lightning_xfer.analysis.robustness import SUMMARY_COLUMNS
+from lightning_xfer.analysis.power import plan_seeds
 from lightning_xfer.analysis.scale import scale_table, smallest_null_size
 from lightning_xfer.analysis.scores import scores_by_language
 from lightning_xfer.report.document import Document
@@ -30,26 +31,52 @@ def data_section(doc: Document, scores: pd.DataFrame, source: str) -> None:
              f"{scores['language'].nunique()} languages.")  # fmt: skip
 
 
-def findings_section(doc: Document, overview: list[str], tiers: list[str], scale: list[str], limits: list[str],
+def findings_section(doc: Document, decisions: Decisions, limits: list[str], scale: list[str],
                      world: list[str] = ()) -> None:  # fmt: skip
+    """The claims that survive on top, then what the data cannot support, then every result described."""
+    summary = decisions.summary
     doc.heading("Findings")
-    doc.text("Written from the numbers below: a result is called a gain only when its whole 95% interval lies "
-             "above zero. Intervals and tests are described under *Method*.")  # fmt: skip
+    doc.text("Written from the numbers below. A result is a claim (\"helps\", \"hurts\", \"grows\", \"shrinks\") "
+             f"only with at least {decisions.min_seeds} seeds and a Benjamini-Hochberg adjusted q below "
+             f"{decisions.alpha:g} over every test of this report; its 95% interval then excludes zero too. "
+             "Seeds are the unit of replication; intervals and tests are described under *Method*, and every number "
+             "is in a CSV beside this report (`robustness.csv`, `scale_slopes.csv`).")  # fmt: skip
+    doc.heading("Claims that survive", 3)
+    surviving = findings.claim_sentences(decisions)
+    doc.bullets(findings.design_sentences(decisions) + (surviving or ["No claim survives."]))
     if limits:
         doc.heading("What the data cannot support", 3)
         doc.bullets(limits)
-    if overview:
+    if len(summary):
         doc.heading("Overview by resource tier", 3)
-        doc.bullets(overview)
-    if tiers:
-        doc.heading("Per encoder, condition and target", 3)
-        doc.bullets(tiers)
+        doc.bullets(findings.overview_sentences(summary))
+        doc.heading("Every result, described", 3)
+        doc.bullets(findings.result_sentences(summary))
     if scale:
         doc.heading("Scale", 3)
         doc.bullets(scale)
     if world:
         doc.heading("Pre-training and the factors each language was made with", 3)
         doc.bullets(list(world))
+
+
+def power_section(doc: Document, scores: pd.DataFrame, gains: pd.DataFrame, gain: float) -> None:
+    """`report --power`: this table as a pilot, and the seeds a study needs."""
+    plan = plan_seeds(scores, gains, for_gain=gain)
+    doc.heading("Seeds planner")
+    doc.text("This table read as a pilot. `var_run`: variance of a gain shared by every language of a run (the "
+             "seed's luck); `var_language`: variance of one language's gain within a run; `sd_seed_gain`: the "
+             "spread of one seed's tier gain, sqrt(var_run + var_language / languages). `detectable_gain`: the tier "
+             "gain this table's seeds detect with 80% power (two-sided t-test over seeds at 5%); `seeds_needed`: "
+             f"seeds that detect a gain of {gain:g} points with 80% power. More languages shrink only the second "
+             "term: past a few languages per tier, only seeds buy power.")  # fmt: skip
+    if plan.empty:
+        doc.text("Nothing to plan from: the table has no zero-shot scores.")
+        return
+    if plan["df"].max() == 0:
+        doc.text("The pilot has one seed per condition: no run-level variance can be estimated. A pilot needs at "
+                 "least two seeds (of `none` alone, if nothing else).")  # fmt: skip
+    doc.table(plan, "power", f"Seeds planner per encoder x target x tier (source: {plan['source'].iloc[0]}).")
 
 
 def pretraining_section(doc: Document, pretraining: pd.DataFrame) -> None:
@@ -131,22 +158,11 @@ def groups_section(doc: Document, gains: pd.DataFrame, gaps: pd.DataFrame) -> No
 
 def robustness_section(doc: Document, summary: pd.DataFrame) -> None:
     doc.heading("Robustness summary")
-    doc.table(summary[SUMMARY_COLUMNS], "robustness", "One row per encoder x condition x target x tier; the ratio "
-              "and slope columns describe the whole encoder x condition x target and repeat on its rows.",
-              show=False)  # fmt: skip
-    shown = [
-        "encoder",
-        "intermediate",
-        "target",
-        "tier",
-        "gain",
-        "ci_low",
-        "ci_high",
-        "p_value",
-        "p_value_languages",
-        "n_languages",
-        "n_seeds",
-    ]
+    caption = ("One row per encoder x condition x target x tier; the ratio and slope columns describe the whole "
+               "encoder x condition x target and repeat on its rows.")  # fmt: skip
+    doc.table(summary, "robustness", caption, show=False)
+    shown = ["encoder", "intermediate", "target", "tier", "gain", "ci_low", "ci_high", "p_value", "q_value",
+             "verdict", "n_languages", "n_seeds"]  # fmt: skip
     doc.table(summary[shown], "robustness_short", "The summary's main columns.")
 
 
@@ -161,11 +177,14 @@ def domain_section(doc: Document, summary: pd.DataFrame) -> None:
     doc.table(by_result, "domain_gains", "Each result with its domains and interval.", show=False)
 
 
-def scale_section(doc: Document, summary: pd.DataFrame, gaps: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:
+def scale_section(doc: Document, decisions: Decisions, gaps: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:
     """Scale plots and tables; returns the smallest-null-size table for the findings."""
     doc.heading("Scale")
     gap_tiers = grouped(gaps, "gap", "tier") if not gaps.empty else None
-    scale = scale_table(summary, gap_tiers)
+    scale = scale_table(decisions.summary, gap_tiers)
+    if len(decisions.scale_slopes):
+        doc.table(decisions.scale_slopes, "scale_slopes", "Gain against log10 encoder size per condition x target x "
+                  "tier: ordinary least squares over runs (each run's tier gain), with its verdict.")  # fmt: skip
     doc.table(scale, "scale", "Tier gains (and the none runs' tier gap) beside each encoder's parameter count "
               "(NaN: unknown size, left off the plots).")  # fmt: skip
     nulls = smallest_null_size(scale)
@@ -185,20 +204,31 @@ def scale_section(doc: Document, summary: pd.DataFrame, gaps: pd.DataFrame, metr
     return nulls
 
 
-METHOD = [
-    "Gain: condition minus `none` for the same encoder, target, seed and language (paired by seed); English, the "
-    "training language, is left out of every tier.",
-    "Tiers from the language table: high >= 20 GiB of CC-100, mid >= 2 GiB, low < 2 GiB or unseen by XLM-R; "
-    "the embedded world's languages have the tier their world sets and their share of its corpus as size.",
-    "Interval: percentile bootstrap, 95%. Each replicate draws the seeds with replacement (one draw shared by all "
-    "tiers of a result) and, independently, the languages of each tier with replacement, n - 1 of n units each "
-    "(which makes the bootstrap variance of a mean the unbiased s^2/n); where per-example files exist for both runs "
-    "of a cell, its gain is also resampled over test examples, the same ids for both conditions.",
-    "Test: one-sided paired sign-flip test of gain > 0, statistic: the mean gain. `p_value` flips whole seeds (a "
-    "seed's condition and `none` runs are exchangeable if the condition does nothing): exact, but never below 2^-S "
-    "with S seeds. `p_value_languages` flips languages (a language's gain averaged over seeds): finer, but "
-    "optimistic, since languages share each run's noise. Exact over all 2^n flips up to 10,000, else 10,000 random "
-    "flips. Read the interval first.",
-    "Low/high ratio and slope (points per tenfold CC-100 GiB, languages with a known size) come with intervals "
-    "from the same replicates.",
-]
+def method_lines(decisions: Decisions) -> list[str]:
+    """How the numbers were made, with this report's own number of tests."""
+    return [
+        "Gain: condition minus `none` for the same encoder, target, seed and language (paired by seed and "
+        "language); English, the training language, is left out of every tier.",
+        "Tiers from the language table: high >= 20 GiB of CC-100, mid >= 2 GiB, low < 2 GiB or unseen by XLM-R; "
+        "the embedded world's languages have the tier their world sets and their share of its corpus as size.",
+        "Unit of replication: the run (seed). Within a seed, a tier's gain is the mean over its languages present "
+        "in both runs; the estimate is the mean of those per-seed gains, its 95% interval Student's t with S - 1 "
+        "degrees of freedom over the S seeds, and its p the two-sided one-sample t-test of zero. Languages are "
+        "never resampled as if independent: every language of a run shares that run's noise. The claim is about "
+        "the languages tested. Where runs wrote per-example scores, the test set's sampling variance (a paired "
+        "bootstrap over example ids) is added to the squared standard error: it widens, never replaces, the seed "
+        "level.",
+        f"Claims: a result needs at least {decisions.min_seeds} seeds (below that the report is descriptive; one "
+        "seed gives no interval) and a tier at least 3 languages. Multiple comparisons: Benjamini-Hochberg at "
+        f"{decisions.alpha:.0%} over all {decisions.n_tests} tests this report decided (tier gains, slopes on "
+        "pre-training size, slopes on encoder size); `q_value` is the adjusted p.",
+        "Slope on pre-training size: per seed, the least-squares slope of a language's gain on log10 of its "
+        "pre-training GiB (languages with a known size), then a t-interval over seeds. Slope on encoder size: "
+        "ordinary least squares of each run's tier gain on log10 parameters (statsmodels), runs as observations.",
+        "Low/high ratio: Fieller's interval on the per-seed low- and high-tier gains; left out wherever the "
+        "high-tier gain cannot be told from zero (the interval is then unbounded). Rank correlations over "
+        "languages carry a Fisher-z interval (Bonett-Wright variance); they describe, they make no claim.",
+        "Calibration: `tests/test_calibration.py` generates results tables with a known truth (run shifts, "
+        "language and example noise, missing cells, 1 to 5 seeds) and holds these intervals to their coverage and "
+        "the claims to their error rate.",
+    ]

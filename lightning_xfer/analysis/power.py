@@ -1,0 +1,116 @@
+"""The seeds planner: from a pilot table, how many seeds a study needs to detect a tier gain.
+
+A tier's gain is estimated from per-seed gains (`seed_tier_gains`), so what decides power is the
+spread of one seed's tier gain: the run-level noise that every language of a run shares, plus the
+language-level noise averaged over the tier's languages,
+
+    var(one seed's tier gain) = var_run + var_language / L.
+
+Both components come from the pilot's seeds x languages grids of gains by the two-way analysis of
+variance without replication (expected mean squares: the residual estimates var_language, the seed
+mean square L var_run + var_language), pooled over the pilot's conditions with their degrees of
+freedom. A pilot without intermediate conditions (only `none` runs) gives the spread of a score;
+a gain is a difference of two independent runs, so its variances are doubled. The detectable gain
+and the seeds needed come from statsmodels' power of the one-sample t-test at two-sided `ALPHA`
+(the report's false discovery control makes a real study's threshold somewhat stricter).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.power import TTestPower
+
+from lightning_xfer.analysis.claims import ALPHA
+from lightning_xfer.analysis.gains import BASELINE
+from lightning_xfer.analysis.robustness import ALL, TIERS, tiers_of
+from lightning_xfer.analysis.scores import SOURCE_LANGUAGE
+
+POWER = 0.8
+"""The chance of detecting a true gain that the planner solves for."""
+PLAN_COLUMNS = ["encoder", "target", "tier", "source", "n_languages", "pilot_seeds", "df", "var_run", "var_language",
+                "sd_seed_gain", "detectable_gain", "seeds_needed", "for_gain"]  # fmt: skip
+
+
+def variance_components(grid: np.ndarray) -> tuple[float, float, int]:
+    """(var_run, var_language, degrees of freedom) of a complete seeds x languages grid, by two-way ANOVA.
+
+    var_run is clipped at zero (the usual moment estimator can go negative by chance).
+    """
+    seeds, languages = grid.shape
+    if seeds < 2:
+        return np.nan, np.nan, 0
+    grand = grid.mean()
+    seed_effects = grid.mean(axis=1, keepdims=True) - grand
+    language_effects = grid.mean(axis=0, keepdims=True) - grand
+    residual = grid - grand - seed_effects - language_effects
+    ms_seed = languages * float((seed_effects**2).sum()) / (seeds - 1)
+    if languages < 2:
+        return ms_seed, 0.0, seeds - 1  # one language: all its noise is the seed's
+    ms_residual = float((residual**2).sum()) / ((seeds - 1) * (languages - 1))
+    return max((ms_seed - ms_residual) / languages, 0.0), ms_residual, seeds - 1
+
+
+def plan_seeds(scores: pd.DataFrame, gains: pd.DataFrame, for_gain: float = 2.0, power: float = POWER,
+               alpha: float = ALPHA) -> pd.DataFrame:  # fmt: skip
+    """Per encoder x target x tier: the pilot's variance components, the gain its seeds can detect
+    with `power`, and the seeds needed to detect a gain of `for_gain` points. See the module docstring."""
+    source = gains.assign(value=gains["gain"]) if len(gains) else scores[scores["intermediate"] == BASELINE]
+    kind, factor = ("gains", 1.0) if len(gains) else ("none scores x 2", 2.0)
+    source = source[source["language"] != SOURCE_LANGUAGE]
+    rows = []
+    for (encoder, target), frame in source.groupby(["encoder", "target"]):
+        codes = sorted(frame["language"].unique())
+        tiers = dict(zip(codes, tiers_of(codes), strict=True))
+        for tier in (*TIERS, ALL):
+            chosen = frame if tier == ALL else frame[frame["language"].map(tiers) == tier]
+            if chosen.empty:
+                continue
+            pooled = [variance_components(grid) for grid in _complete_grids(chosen)]
+            df = sum(p[2] for p in pooled)
+            var_run = sum(p[0] * p[2] for p in pooled) / df * factor if df else np.nan
+            var_language = sum(p[1] * p[2] for p in pooled) / df * factor if df else np.nan
+            n_languages = chosen["language"].nunique()
+            sd = math.sqrt(var_run + var_language / n_languages) if df else np.nan
+            seeds = int(chosen["seed"].nunique())
+            rows.append({"encoder": encoder, "target": target, "tier": tier, "source": kind,
+                         "n_languages": n_languages, "pilot_seeds": seeds, "df": df, "var_run": var_run,
+                         "var_language": var_language, "sd_seed_gain": sd,
+                         "detectable_gain": detectable_gain(sd, seeds, power, alpha),
+                         "seeds_needed": seeds_needed(sd, for_gain, power, alpha), "for_gain": for_gain})  # fmt: skip
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+
+
+def _complete_grids(frame: pd.DataFrame) -> list[np.ndarray]:
+    """One seeds x languages grid per condition, keeping the languages every seed has."""
+    grids = []
+    for _, rows in frame.groupby("intermediate"):
+        grid = rows.groupby(["seed", "language"])["value"].mean().unstack("language").dropna(axis=1)
+        if grid.shape[1]:
+            grids.append(grid.to_numpy(dtype=float))
+    return grids
+
+
+def detectable_gain(sd: float, seeds: int, power: float = POWER, alpha: float = ALPHA) -> float:
+    """The smallest true tier gain that `seeds` seeds detect with `power` (two-sided t-test)."""
+    if not np.isfinite(sd) or seeds < 2:
+        return np.nan
+    if sd == 0:
+        return 0.0
+    effect = TTestPower().solve_power(effect_size=None, nobs=seeds, alpha=alpha, power=power)
+    return float(effect * sd)
+
+
+def seeds_needed(sd: float, gain: float, power: float = POWER, alpha: float = ALPHA) -> float:
+    """The fewest seeds that detect a true tier gain of `gain` points with `power` (at least 2)."""
+    if not np.isfinite(sd) or gain <= 0:
+        return np.nan
+    if sd == 0:
+        return 2.0
+    try:
+        seeds = TTestPower().solve_power(effect_size=gain / sd, nobs=None, alpha=alpha, power=power)
+    except (ValueError, RuntimeError):  # the root finder failed: the gain is far too small or large
+        return np.nan
+    return float(max(2, math.ceil(float(np.squeeze(seeds)) - 1e-9)))
