@@ -3,7 +3,7 @@
 Columns: `study, run, encoder, intermediate, target, seed, phase, stage, task, language, metric,
 value, examples, tuning`, one row per score of every complete run (a run that did not complete keeps its
 rows on disk, but they are not in the table). `pivot` gives the papers' view: target x condition,
-the language average of the target's primary metric, and the gain over `none`.
+the language average of the target's primary metric, and the gain over `none` (paired by seed and language).
 
 `tuning` (last, added with LoRA) is what the run trained of the encoder: `full`, `lora`, or
 `lora-stacked` (a target run's LoRA over its intermediate run's kept adapter). A full and a LoRA
@@ -95,6 +95,15 @@ def pivot(table: pd.DataFrame) -> pd.DataFrame:
     per_seed = primary.groupby(["encoder", "target", "intermediate", "seed"])["value"].mean()
     means = per_seed.groupby(["encoder", "target", "intermediate"]).mean().unstack("intermediate")
     if NONE in means.columns:
+        # paired by seed and language, as the report's papers' table: a language one run lacks is
+        # left out of that seed's gain instead of shifting one average
+        keys = ["encoder", "target", "seed", "language"]
+        cells = primary.groupby([*keys, "intermediate"], as_index=False)["value"].mean()
+        base = cells[cells["intermediate"] == NONE].drop(columns="intermediate")
+        paired = cells[cells["intermediate"] != NONE].merge(base, on=keys, suffixes=("", "_none"))
+        paired["gain"] = paired["value"] - paired["value_none"]
+        seed_gains = paired.groupby(["encoder", "target", "intermediate", "seed"])["gain"].mean()
+        gains = seed_gains.groupby(["encoder", "target", "intermediate"]).mean().unstack("intermediate")
         for condition in [c for c in means.columns if c != NONE]:
-            means[f"{condition} - none"] = means[condition] - means[NONE]
+            means[f"{condition} - none"] = gains[condition] if condition in gains.columns else float("nan")
     return means.round(2)
