@@ -11,13 +11,14 @@ from lightning_xfer.languages import language
 from lightning_xfer.readers.dispatch import read_pair_file, read_qa_file, read_tagging_file
 from lightning_xfer.readers.english_tasks import read_hellaswag
 from lightning_xfer.readers.tatoeba import read_tatoeba
-from lightning_xfer.synthetic.world import WORLD, Sizes, World, choice, corpus, nli, qa, retrieval, tagging
+from lightning_xfer.synthetic.world import WORLD, Sizes, World, choice, corpus, nli, planted, qa, retrieval, tagging
 from lightning_xfer.synthetic.world.grammar import lexicon_words
 from lightning_xfer.synthetic.world.languages import SCRIPTS, lexicon
 
 SMALL = World(sizes=Sizes(train=60, validation=20, test=40))
 WRITERS = (nli.write_nli, tagging.write_pos, tagging.write_ner, qa.write_qa, choice.write_choice,
-           retrieval.write_retrieval, corpus.write_corpus)  # fmt: skip
+           retrieval.write_retrieval, corpus.write_corpus, planted.write_kind, planted.write_planted,
+           planted.write_control)  # fmt: skip
 
 
 def written(world: World, root: Path) -> dict[str, bytes]:

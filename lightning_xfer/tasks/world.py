@@ -3,11 +3,14 @@
 Each mirrors a real task and goes through its family, reader and metric: `world-nli` / `world-xnli`
 (MNLI / XNLI), `world-qa` / `world-xqa` (SQuAD / XQuAD), `world-choice` / `world-xchoice`
 (HellaSwag / XCOPA), `world-ner` (PAN-X), `world-pos` (UD-POS), `world-retrieval` (Tatoeba) and
-`world-mlm` (the pre-training corpus, also the continued-MLM condition). Intermediate tasks are
-English only; targets train in English and test in all ten languages. Every target is declared
-in its training domain and again, as `<name>-<other domain>`, tested in the other domain with the
-same training data: the domain-shift pairs of the report. No `data_dir` is needed: the files are
-written into the cache on first use, keyed by the world's fingerprint.
+`world-mlm` (the pre-training corpus, also the continued-MLM condition); and a study with a known
+answer (`synthetic.world.planted`, SST-2's TSV): `world-planted` teaches what the target
+`world-kind` needs, `world-control` teaches nothing a target uses. Intermediate tasks are English
+only; targets train in English and test in all ten languages. Every target but `world-kind` (whose
+planted task teaches one domain's things) is declared in its training domain and again, as
+`<name>-<other domain>`, tested in the other domain with the same training data: the domain-shift
+pairs of the report. No `data_dir` is needed: the files are written into the cache on first use,
+keyed by the world's fingerprint.
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ from lightning_xfer.metrics.accuracy import accuracy
 from lightning_xfer.metrics.masked_lm import masked_token_accuracy
 from lightning_xfer.metrics.seqeval_chunks import chunk_scores
 from lightning_xfer.metrics.squad import squad_scores
-from lightning_xfer.readers.dispatch import read_pair_file, read_qa_file, read_tagging_file
+from lightning_xfer.readers.dispatch import read_pair_file, read_qa_file, read_single_file, read_tagging_file
 from lightning_xfer.readers.english_tasks import read_hellaswag
 from lightning_xfer.readers.tatoeba import read_tatoeba
 from lightning_xfer.readers.text_lines import read_text_lines
 from lightning_xfer.submission.formats import LabelLines
-from lightning_xfer.synthetic.world import WORLD, WorldWriter, choice, corpus, nli, qa, retrieval, tagging
+from lightning_xfer.synthetic.world import WORLD, WorldWriter, choice, corpus, nli, planted, qa, retrieval, tagging
 from lightning_xfer.synthetic.world.grammar import DOMAINS
+from lightning_xfer.synthetic.world.kinds import THING_KINDS, VERB_CLASSES
 from lightning_xfer.tasks import labels
 from lightning_xfer.tasks.task import LocalFiles, Task
 
@@ -76,6 +80,15 @@ WORLD_QA = _intermediate("world-qa", "The world's extractive QA (SQuAD's shape):
 WORLD_CHOICE = _intermediate("world-choice", "The world's story continuation (HellaSwag's shape), 4 choices.",
                              MultipleChoice(), accuracy, "accuracy", choice.write_choice, "jsonl", read_hellaswag,
                              choice.TRAIN_DOMAIN)  # fmt: skip
+WORLD_PLANTED = _intermediate("world-planted", "The planted intermediate task (SST-2's shape): is the thing a "
+                              "question names precious or plain? Every thing of the domain, so it teaches what "
+                              "world-kind's training set leaves out.", Classification(), accuracy, "accuracy",
+                              planted.write_planted, "tsv", read_single_file, planted.DOMAIN,
+                              labels=THING_KINDS.labels)  # fmt: skip
+WORLD_CONTROL = _intermediate("world-control", "The control for world-planted (the same questions, size and "
+                              "format): is the verb quiet or loud? A class no target uses.", Classification(),
+                              accuracy, "accuracy", planted.write_control, "tsv", read_single_file, planted.DOMAIN,
+                              labels=VERB_CLASSES.labels)  # fmt: skip
 
 _TARGET = {"role": "target", "languages": LANGUAGES, "benchmarks": ("world",)}
 WORLD_XNLI, WORLD_XNLI_SHIFTED = _pair(
@@ -101,6 +114,20 @@ WORLD_POS, WORLD_POS_SHIFTED = _pair(
          "shape).", metric=chunk_scores, primary_metric="f1", labels=labels.UPOS, generator=WorldWriter(
          tagging.write_pos), local=LocalFiles({}, read_tagging_file), **_TARGET),
     "tsv", tagging.POS_DOMAIN)  # fmt: skip
+WORLD_KIND = Task(
+    name="world-kind",
+    family=Classification(),
+    description="The world's thing kinds in ten languages: is a sentence's thing precious or plain? English "
+    f"training shows {2 * planted.SEEN_PER_KIND} of the domain's {len(DOMAINS[planted.DOMAIN].things)} things, "
+    "the test all of them: the intermediate task world-planted helps it, world-control does not.",
+    metric=accuracy,
+    primary_metric="accuracy",
+    labels=THING_KINDS.labels,
+    domain=f"world {planted.DOMAIN}",
+    local=LocalFiles(_files("tsv", planted.DOMAIN, planted.DOMAIN), read_single_file),
+    generator=WorldWriter(planted.write_kind),
+    **_TARGET,
+)
 
 WORLD_RETRIEVAL = Task(
     name="world-retrieval",
@@ -133,6 +160,6 @@ WORLD_MLM = Task(
     generator=WorldWriter(corpus.write_corpus),
 )
 
-TASKS = (WORLD_NLI, WORLD_QA, WORLD_CHOICE, WORLD_MLM, WORLD_XNLI, WORLD_XNLI_SHIFTED, WORLD_XQA, WORLD_XQA_SHIFTED,
-         WORLD_XCHOICE, WORLD_XCHOICE_SHIFTED, WORLD_NER, WORLD_NER_SHIFTED, WORLD_POS, WORLD_POS_SHIFTED,
-         WORLD_RETRIEVAL)  # fmt: skip
+TASKS = (WORLD_NLI, WORLD_QA, WORLD_CHOICE, WORLD_PLANTED, WORLD_CONTROL, WORLD_MLM, WORLD_XNLI, WORLD_XNLI_SHIFTED,
+         WORLD_XQA, WORLD_XQA_SHIFTED, WORLD_XCHOICE, WORLD_XCHOICE_SHIFTED, WORLD_NER, WORLD_NER_SHIFTED, WORLD_POS,
+         WORLD_POS_SHIFTED, WORLD_KIND, WORLD_RETRIEVAL)  # fmt: skip

@@ -11,7 +11,9 @@ are fields (K et al. 2020 and Dufter & Schütze 2020 study transfer with such "f
 - one writer per task family, each writing the real benchmark's file format so the data goes
   through the same readers, families and metrics as XTREME's: `nli` (XNLI TSV), `tagging` (XTREME
   token TSV, POS and NER), `qa` (SQuAD JSON), `choice` (HellaSwag JSON lines), `retrieval` (Tatoeba
-  files) and `corpus` (plain text for MLM pre-training, imbalanced as the tiers say).
+  files) and `corpus` (plain text for MLM pre-training, imbalanced as the tiers say);
+- a study with a known answer: `kinds` (hidden classes of words that no sentence states) and
+  `planted` (a target that needs one, an intermediate task that teaches it, a control that does not).
 
 Everything is a function of `World` (its seed and languages): the same world writes the same
 bytes, and `World.fingerprint` names a cache of them.
