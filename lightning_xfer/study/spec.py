@@ -106,6 +106,10 @@ class SlurmSettings:
     """Memory per node in GiB (None: the partition's default)."""
     additional: dict[str, Any] = field(default_factory=dict)
     """Any other `sbatch` option, as submitit's `slurm_additional_parameters` (account, qos, ...)."""
+    max_array_size: int = 1000
+    """Most jobs in one job array: SLURM refuses arrays above its MaxArraySize (1001 unless the
+    cluster's slurm.conf raises it: `scontrol show config | grep MaxArraySize`), so larger phases
+    are submitted as several arrays."""
 
 
 @dataclass
