@@ -346,3 +346,19 @@ def test_zero3_scores_equal_single_process_scores_on_the_same_checkpoint(tmp_pat
     assert [(r["language"], r["value"], r["examples"]) for r in sharded] == [
         (r["language"], r["value"], r["examples"]) for r in single
     ]
+
+
+def test_the_slurm_template_started_with_bash_makes_its_log_folder_then_submits_itself(tmp_path):
+    """SLURM opens `--output=runs/slurm/...` before the script runs, and a fresh clone has no `runs/`:
+    `sbatch` alone failed the job with no log at all. Started with `bash`, the template makes the
+    folder and submits itself (a stand-in `sbatch` here records that)."""
+    template = PROJECT / "configs" / "scale" / "cluster" / "slurm.sbatch"
+    (tmp_path / "bin").mkdir()
+    stand_in = tmp_path / "bin" / "sbatch"
+    stand_in.write_text('#!/bin/bash\n[ -d runs/slurm ] && echo "$@" > submitted.txt\n')
+    stand_in.chmod(0o755)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+    environment["PATH"] = f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    done = subprocess.run(["bash", str(template)], cwd=tmp_path, env=environment, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "submitted.txt").read_text().split() == [str(template)]
