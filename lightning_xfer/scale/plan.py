@@ -59,8 +59,6 @@ CONFIG_FILES = {name: f"configs/scale/{name}.yaml" for name in FULL}
 CONFIG_FILES.update(
     {"lora-ddp": "configs/scale/lora-ddp.yaml", "lora-zero3": "configs/scale/deepspeed-zero3-lora.yaml"}
 )
-
-
 _PROJECT = Path(__file__).resolve().parents[2]
 
 
@@ -76,11 +74,10 @@ class RunShape:
     """`model.encoder.attn_implementation` (sdpa where the model class has it, else eager)."""
 
 
-def scale_file_shape(path: str | Path) -> RunShape:
-    """The micro-batch, checkpointing and attention a scale config file (or any run config) sets."""
-    path = Path(path)
-    if not path.is_absolute() and not path.is_file():
-        path = _PROJECT / path
+@cache
+def strategy_shape(strategy: str) -> RunShape:
+    """What `strategy`'s scale file (`CONFIG_FILES`, in this repository) runs."""
+    path = _PROJECT / CONFIG_FILES[strategy]
     try:
         document = yaml.safe_load(path.read_text()) or {}
     except OSError as error:
@@ -91,12 +88,6 @@ def scale_file_shape(path: str | Path) -> RunShape:
         checkpointing=bool(encoder.get("gradient_checkpointing", False)),
         attn_implementation=encoder.get("attn_implementation", "sdpa"),
     )
-
-
-@cache
-def strategy_shape(strategy: str) -> RunShape:
-    """What `strategy`'s scale file (`CONFIG_FILES`) runs."""
-    return scale_file_shape(CONFIG_FILES[strategy])
 
 
 @dataclass(frozen=True)
