@@ -180,3 +180,11 @@ def test_a_test_run_again_replaces_its_rows_and_a_table_with_duplicates_is_refus
     with pytest.raises(UserError, match="2 rows repeat a key"):
         refuse_duplicates(table, "results.csv")
     refuse_duplicates(table.assign(stage="validation", step=[5, 10]), "results.csv")  # two validations: fine
+
+
+def test_each_task_of_a_multi_task_job_logs_to_its_own_file(tmp_path, monkeypatch):
+    from lightning_xfer.study.execute import log_name
+
+    assert log_name() == "log.txt"
+    monkeypatch.setenv("SLURM_PROCID", "1")
+    assert log_name() == "log.task1.txt"

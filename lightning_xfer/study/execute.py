@@ -181,11 +181,18 @@ def _interruption(run: Run, returncode: int) -> str | None:
     return None
 
 
+def log_name() -> str:
+    """`log.txt` for SLURM task 0 (and outside SLURM); `log.task<N>.txt` for the other tasks of a
+    multi-task job, whose lines would otherwise interleave in one file."""
+    task = os.environ.get("SLURM_PROCID", "0")
+    return "log.txt" if task == "0" else f"log.task{task}.txt"
+
+
 def _call_in_process(argv: list[str], directory: Path) -> tuple[int, str]:
     from lightning_xfer.cli import run_lightning_cli
     from lightning_xfer.errors import UserError
 
-    with open(directory / "log.txt", "a", encoding="utf-8") as log:
+    with open(directory / log_name(), "a", encoding="utf-8") as log:
         log.write(f"\n$ (in process) {' '.join(argv)}\n")
         saved_argv, sys.argv = sys.argv, ["lightning_xfer"]  # LightningCLI reads sys.argv too
         try:
@@ -219,7 +226,7 @@ def _die_with_parent() -> None:
 def _call(command: list[str], project: Path, env: dict[str, str], run: Run, writer: bool) -> tuple[int, str]:
     """Run one command with its output appended to the run's log; (exit code, last non-empty line)."""
     tail: deque[str] = deque(maxlen=1)
-    with open(run.directory / "log.txt", "a", encoding="utf-8") as log:
+    with open(run.directory / log_name(), "a", encoding="utf-8") as log:
         log.write(f"\n$ {' '.join(command[1:])}\n")
         log.flush()
         process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

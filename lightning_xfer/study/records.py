@@ -11,7 +11,8 @@
   `heartbeat.json`: the trainer's last progress. A run whose `running.json` outlives both its lock
   and its heartbeat (`lost_after` seconds) is lost: its host died. It resumes too.
 - `attempts.jsonl`: one line per command started (which command, the checkpoint it resumed from).
-- `log.txt`: everything the run's commands printed.
+- `log.txt`: everything the run's commands printed (`log.task<N>.txt` for the other tasks of a
+  multi-task SLURM job).
 
 Every record but `complete.json` carries the run's config hash, so an interrupted run whose study
 changed since is moved aside as stale, like a complete one, instead of resuming the old checkpoint.
