@@ -40,6 +40,8 @@ STOP = threading.Event()
 """Set by the runner's SIGINT/SIGTERM handler (`stop_on_signals`): start nothing more."""
 _children: set[subprocess.Popen] = set()
 _children_lock = threading.Lock()
+_training_here = threading.Event()
+"""Set while an in-process command runs in this interpreter (`study run --in-process`)."""
 
 
 class StudyInterrupted(KeyboardInterrupt):
@@ -68,6 +70,10 @@ def stop_on_signals() -> Iterator[None]:
             for child in _children:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(child.pid, signal.SIGTERM)
+        if signum == signal.SIGINT and _training_here.is_set():
+            # In-process, this handler took Ctrl-C from Lightning: hand it on as the SIGTERM that
+            # Lightning's own handler (installed over this one while it runs) turns into a clean stop.
+            os.kill(os.getpid(), signal.SIGTERM)
         if first:
             print(f"\n{signal.Signals(signum).name}: stopping; running commands save a checkpoint and stop "
                   "(the next `study run` resumes them)", file=sys.stderr, flush=True)  # fmt: skip
@@ -195,6 +201,7 @@ def _call_in_process(argv: list[str], directory: Path) -> tuple[int, str]:
     with open(directory / log_name(), "a", encoding="utf-8") as log:
         log.write(f"\n$ (in process) {' '.join(argv)}\n")
         saved_argv, sys.argv = sys.argv, ["lightning_xfer"]  # LightningCLI reads sys.argv too
+        _training_here.set()
         try:
             with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
                 run_lightning_cli(argv)
@@ -213,7 +220,10 @@ def _call_in_process(argv: list[str], directory: Path) -> tuple[int, str]:
             log.write(traceback.format_exc())
             return 1, f"{type(error).__name__}: {error}".splitlines()[0]
         finally:
+            _training_here.clear()
             sys.argv = saved_argv
+    if (directory / INTERRUPTED).exists():  # Lightning's SIGTERMException exits cleanly (code None)
+        STOP.set()
     return 0, ""
 
 
