@@ -1,8 +1,10 @@
 """Every run's scores, one JSON line per (task, language, metric), and a readable table.
 
 `results.jsonl` lands in the run's log directory (or `path`). Rows carry what a study needs to
-group them later: encoder, seed, phase, stage, step, git commit. Each evaluation appends its rows
-in a single write, so an interrupted run never leaves half a table.
+group them later: encoder, seed, phase, stage, step, git commit. Rows are keyed by (run, stage, task,
+language, metric), and validation rows by their step too: an evaluation replaces the rows of an
+earlier one with the same keys (a test run again after an interruption, a resumed validation)
+instead of appending duplicates, in one atomic write, so an interrupted run never leaves half a table.
 
 Each test evaluation also writes, beside `results.jsonl`, `examples/<task>-<language>.jsonl`: one
 JSON line per scored example with its `id`, `score` (in points) and the values its metric adds up
@@ -118,10 +120,10 @@ class ResultsWriter(Callback):
             + "\n"
             for s in scores
         )
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(lines)
-            handle.flush()
-            os.fsync(handle.fileno())
+        new_keys = {row_key(json.loads(line)) for line in lines.splitlines()}
+        kept = [line for line in (path.read_text(encoding="utf-8").splitlines() if path.exists() else [])
+                if line.strip() and row_key(json.loads(line)) not in new_keys]  # fmt: skip
+        write_atomically(path, "".join(f"{line}\n" for line in kept) + lines)
         return path
 
     def write_examples(self, trainer: pl.Trainer, pl_module: pl.LightningModule, directory: Path) -> int:
@@ -147,9 +149,16 @@ class ResultsWriter(Callback):
         if path and trainer.is_global_zero:
             files = self.write_examples(trainer, pl_module, path.parent)
             print(format_table(pl_module.latest_scores))
-            print(f"results appended to {path}")
+            print(f"results written to {path}")
             if files:
                 print(f"per-example scores of {files} test sets in {path.parent / 'examples'}")
+
+
+def row_key(row: dict) -> tuple:
+    """What identifies a score: (run, stage, task, language, metric), and the step for validation
+    rows (each validation of a run is its own score; a test is the run's one score)."""
+    step = row.get("global_step") if row.get("stage") == "validation" else None
+    return row.get("run"), row.get("stage"), row.get("task"), row.get("language"), row.get("metric"), step
 
 
 def format_table(scores: list[Score]) -> str:

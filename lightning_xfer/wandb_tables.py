@@ -4,6 +4,11 @@ W&B's charts show one scalar per key (`test/panx/f1/de`, ...); comparing 40 lang
 is easier from one table per run, which W&B can group and filter by column. A study runner fills
 the constructor arguments so runs of one study line up: group = study, job type = phase,
 name = run id, tags = encoder, condition, target and seed.
+
+W&B's run summary holds the last value of each key unless told otherwise, so a run's (and a sweep
+table's) `val/score` was its last epoch's, not the one its best checkpoint was kept for: the
+metric every `ModelCheckpoint` monitors is given its best (max or min, the checkpoint's `mode`) as
+its summary.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import logging
 
 import pytorch_lightning as pl
-from pytorch_lightning.callbacks import Callback
+from pytorch_lightning.callbacks import Callback, ModelCheckpoint
 from pytorch_lightning.loggers import WandbLogger
 
 log = logging.getLogger(__name__)
@@ -20,7 +25,8 @@ COLUMNS = ["task", "language", "metric", "value", "examples"]
 
 
 class WandbScoreTable(Callback):
-    """With a `WandbLogger`: label the run and log a table of every language's test scores."""
+    """With a `WandbLogger`: label the run, summarise its monitored metric by its best value, and
+    log a table of every language's test scores."""
 
     def __init__(
         self,
@@ -65,6 +71,8 @@ class WandbScoreTable(Callback):
         if tags:
             run.tags = tuple(dict.fromkeys([*(run.tags or ()), *tags]))
         _set_group_and_job_type(run, self.study, self.phase)
+        for monitor, mode in _monitored(trainer).items():
+            run.define_metric(monitor, summary=mode)
 
     def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         # `on_test_end`, not `on_test_epoch_end`: Lightning calls callbacks' epoch-end hooks before
@@ -75,6 +83,11 @@ class WandbScoreTable(Callback):
             return
         rows = [[s.task, s.language, s.metric, s.value, s.examples] for s in scores]
         logger.log_table(self.key, columns=COLUMNS, data=rows)
+
+
+def _monitored(trainer: pl.Trainer) -> dict[str, str]:
+    """The metrics the run's checkpoints are selected on, each with its direction (`max`, `min`)."""
+    return {c.monitor: c.mode for c in trainer.checkpoint_callbacks if isinstance(c, ModelCheckpoint) and c.monitor}
 
 
 def _wandb_logger(trainer: pl.Trainer) -> WandbLogger | None:

@@ -175,3 +175,69 @@ def test_a_hand_off_under_zero3_partitions_fills_and_merges_the_adapter_module_b
         for key, value in single.items():
             if ".lora_A.default." not in key:
                 assert torch.allclose(partitioned[key], value, atol=1e-6), (handoff, key)
+
+
+def _small_delta_adapter(folder, relative: float) -> dict[str, torch.Tensor]:
+    """An adapter folder on tiny-bloom whose delta B·A·scaling is `relative` of each weight's norm
+    (a short intermediate run's size), and those deltas in float64, keyed by module path."""
+    import json
+
+    import peft
+
+    base = load_encoder(EncoderSpec(name="tiny-bloom"))
+    adapted = peft.get_peft_model(base, peft.LoraConfig(r=4, lora_alpha=4, target_modules="all-linear"))
+    generator, deltas = torch.Generator().manual_seed(0), {}
+    for name, module in adapted.base_model.model.named_modules():
+        if hasattr(module, "lora_A") and "default" in module.lora_A:
+            a, b = module.lora_A["default"].weight, module.lora_B["default"].weight
+            a.data = torch.randn(a.shape, generator=generator)
+            b.data = torch.randn(b.shape, generator=generator)
+            factor = (
+                relative * module.get_base_layer().weight.norm() / module.get_delta_weight("default").norm()
+            ).sqrt()
+            a.data *= factor
+            b.data *= factor
+            deltas[name] = module.get_delta_weight("default").detach().double()
+    adapted.save_pretrained(folder)
+    (folder / "lightning_xfer_export.json").write_text(json.dumps({"base_encoder": "tiny-bloom"}))
+    return deltas
+
+
+def _weights_seen(encoder) -> dict[str, torch.Tensor]:
+    """Per adapted linear layer, the weight the forward pass applies, in float64: the weight itself
+    once merged, or the base weight plus every handed-on adapter's delta (this run's own starts at 0)."""
+    from peft.tuners.lora import LoraLayer
+
+    from lightning_xfer.encoder.adapters import OWN_ADAPTER, body, is_adapted
+
+    seen = {}
+    for name, module in body(encoder).named_modules():
+        if isinstance(module, LoraLayer):
+            weight = module.get_base_layer().weight.double()
+            seen[name] = weight + sum(module.get_delta_weight(a).double() for a in module.lora_A if a != OWN_ADAPTER)
+        elif isinstance(module, torch.nn.Linear) and not is_adapted(encoder):
+            seen[name] = module.weight.double()
+    return seen
+
+
+@pytest.mark.parametrize("relative", [1e-3, 1e-2])
+def test_a_small_delta_handed_on_to_bf16_weights_survives_the_default_hand_off(relative, tmp_path):
+    """bf16 keeps 8 significant bits: added into bf16 weights, a delta of 1e-3 of the weight lost ~80%
+    of itself and one of 1e-2 ~17% (peft's merge, or any merge cast back to bf16). A LoRA target on
+    bf16 weights (both LoRA scale files) must see the intermediate adapter whole."""
+    deltas = _small_delta_adapter(tmp_path / "adapter", relative)
+    bf16_base = load_encoder(EncoderSpec(name="tiny-bloom", dtype="bfloat16"))
+    base = {n: m.weight.double() for n, m in bf16_base.named_modules() if isinstance(m, torch.nn.Linear)}
+    target = load_encoder(EncoderSpec(name=str(tmp_path / "adapter"), dtype="bfloat16", tuning="lora", lora_rank=4))
+    with torch.no_grad():
+        seen = _weights_seen(target)
+        assert seen.keys() == deltas.keys()
+        lost = torch.stack([(seen[n] - base[n] - deltas[n]).norm() for n in deltas]).norm()
+        assert lost / torch.stack([d.norm() for d in deltas.values()]).norm() < 1e-3
+
+
+def test_merging_into_bf16_weights_to_fine_tune_them_fully_warns_of_the_rounding(tmp_path):
+    _small_delta_adapter(tmp_path / "adapter", 1e-3)
+    with pytest.warns(UserWarning, match="model.encoder.dtype=float32"):
+        merged = load_encoder(EncoderSpec(name=str(tmp_path / "adapter"), dtype="bfloat16"))
+    assert type(merged).__name__ == "BloomModel"

@@ -141,13 +141,14 @@ def _tiny_study_table() -> pd.DataFrame:
                     value = 60.0 - 10 * index + (2.0 if condition != "none" else 0.0) + seed
                     rows.append(["tiny", run, "tiny", condition, target, seed, "target", "test", target, language,
                                  "accuracy", value, 300])  # fmt: skip
-    return pd.DataFrame(rows, columns=COLUMNS[:-1])  # written before the `tuning` column existed
+    return pd.DataFrame(rows, columns=COLUMNS[:-2])  # written before the `tuning` and `step` columns existed
 
 
 def test_a_table_in_the_tiny_study_format_renders(tmp_path):
     path = write_table(_tiny_study_table(), tmp_path / "results.csv")
     older = read_table(path)
     assert list(older.columns) == COLUMNS and set(older["tuning"]) == {"full"}  # an older table still reads
+    assert older["step"].isna().all()
     report_command([str(path), "--out", str(tmp_path / "out"), "--bootstrap", "100"])
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert "does not know xa, xb, xc" in markdown

@@ -113,7 +113,7 @@ def test_evaluation_output_has_no_tips_or_deprecations(trained):
     printed = done.stdout + done.stderr
     for noise in ("Tip", "litlogger", "deprecated", "Warning", "warn(", "dirpath has changed"):
         assert noise not in printed
-    assert "test / synthetic-topic" in printed and "results appended to" in printed
+    assert "test / synthetic-topic" in printed and "results written to" in printed
 
 
 # -- checked before training -------------------------------------------------------------------------

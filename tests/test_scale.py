@@ -346,3 +346,67 @@ def test_zero3_scores_equal_single_process_scores_on_the_same_checkpoint(tmp_pat
     assert [(r["language"], r["value"], r["examples"]) for r in sharded] == [
         (r["language"], r["value"], r["examples"]) for r in single
     ]
+
+
+def test_the_slurm_template_started_with_bash_makes_its_log_folder_then_submits_itself(tmp_path):
+    """SLURM opens `--output=runs/slurm/...` before the script runs, and a fresh clone has no `runs/`:
+    `sbatch` alone failed the job with no log at all. Started with `bash`, the template makes the
+    folder and submits itself (a stand-in `sbatch` here records that)."""
+    template = PROJECT / "configs" / "scale" / "cluster" / "slurm.sbatch"
+    (tmp_path / "bin").mkdir()
+    stand_in = tmp_path / "bin" / "sbatch"
+    stand_in.write_text('#!/bin/bash\n[ -d runs/slurm ] && echo "$@" > submitted.txt\n')
+    stand_in.chmod(0o755)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+    environment["PATH"] = f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    done = subprocess.run(["bash", str(template)], cwd=tmp_path, env=environment, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "submitted.txt").read_text().split() == [str(template)]
+
+
+# -- the planner counts what each scale file runs -----------------------------------------------------
+
+
+def test_the_plan_counts_each_scale_files_micro_batch_checkpointing_and_attention():
+    """Unless told otherwise the planner counts each strategy as its scale file runs it: ddp.yaml's
+    micro-batch 4 without gradient checkpointing, ZeRO-2's 2 with it, and for BLOOM (no SDPA in
+    transformers: eager attention) the attention scores and probabilities each layer keeps,
+    5·a·s²·b bytes (Korthikanti et al.: bf16 scores and probabilities, the dropout mask)."""
+    s = 512
+    base, bloom = architecture("xlm-roberta-base"), architecture("bigscience/bloom-3b")
+    assert base.attention == "sdpa" and bloom.attention == "eager"
+    for arch in (base, bloom):
+        h, layers, scores = arch.hidden_size, arch.num_layers, 5 * arch.num_heads * s * s * (arch.attention == "eager")
+
+        def layer(b: int, h: int = h, scores: int = scores) -> int:
+            return 34 * s * b * h + scores * b
+
+        found = {e.strategy: e for e in plan.estimates(arch, 8, 1, None, s, None)}
+        assert (found["ddp"].micro_batch, found["ddp"].checkpointing) == (4, False)
+        assert found["ddp"].activations == layers * layer(4)
+        assert (found["deepspeed-zero2"].micro_batch, found["deepspeed-zero2"].checkpointing) == (2, True)
+        assert found["deepspeed-zero2"].activations == layers * 2 * s * 2 * h + layer(2)
+        assert found["lora-ddp"].micro_batch == 4 and found["lora-ddp"].checkpointing
+        assert found["fsdp2"].activations == layers * 2 * s * h + layer(1)
+    # What a user passes wins over the file: --batch 1 --gradient-checkpointing counts ddp as such.
+    ddp = next(e for e in plan.estimates(base, 8, 1, 1, s, True) if e.strategy == "ddp")
+    assert ddp.activations == base.num_layers * 2 * s * base.hidden_size + 34 * s * base.hidden_size
+
+
+def test_the_plan_checks_cpu_memory_unless_told_a_node_has_more(capsys):
+    """BLOOM-176B full fine-tuning under ZeRO-3 offload needs 18P·1.5 = 4.4 TiB of CPU memory on one
+    node: without --cpu-mem it was recommended on one GPU. Now a node is assumed to have 512 GiB (and
+    the plan says so): offload needs 10 nodes, and nothing fits 8 GPUs."""
+    from lightning_xfer.scale.command import plan_command
+
+    plan_command(["--encoder", "bigscience/bloom", "--gpus", "8", "--gpu-mem", "80"])
+    out = capsys.readouterr().out
+    assert "512 GiB CPU memory per node (assumed; --cpu-mem" in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith(plan.STRATEGIES)}
+    assert rows["deepspeed-zero3-offload"][7] == "no" and int(rows["deepspeed-zero3-offload"][8]) == 80
+    assert "full fine-tuning: nothing fits on 8 GPUs" in out
+    assert "LoRA on frozen bf16 weights: recommended --config configs/scale/deepspeed-zero3-lora.yaml" in out
+    plan_command(["--encoder", "bigscience/bloom", "--gpus", "8", "--gpu-mem", "80", "--cpu-mem", "8192"])
+    assert (
+        "full fine-tuning: recommended --config configs/scale/deepspeed-zero3-offload.yaml" in capsys.readouterr().out
+    )

@@ -51,3 +51,29 @@ def test_an_unknown_hardware_key_names_the_file_and_the_known_keys(tmp_path):
     with pytest.raises(UserError) as error:
         load_study(path)
     assert f"{path}: hardware.gpu_mem: unknown" in str(error.value) and "gpu_memory_gib" in str(error.value)
+
+
+def test_a_runs_estimate_counts_its_own_scale_files_micro_batch_and_checkpointing():
+    """ddp.yaml runs micro-batch 4 without gradient checkpointing (and BLOOM eager attention): the
+    estimate counts that, not micro-batch 1 with checkpointing; an entry's args win over its files.
+    CPU memory is checked against 512 GiB per node unless `hardware:` says otherwise."""
+    from lightning_xfer.scale import plan
+    from lightning_xfer.scale.architectures import architecture
+    from lightning_xfer.study.hardware import estimate_line
+    from lightning_xfer.study.spec import EncoderEntry, HardwareSettings
+
+    hardware = HardwareSettings()
+    assert hardware.cpu_memory_gib == 512 and hardware.micro_batch is None
+    arch = architecture("bigscience/bloom-3b")
+    as_file = EncoderEntry(
+        "bloom-3b", configs=["configs/scale/ddp.yaml"], args=["--model.encoder.name=bigscience/bloom-3b"]
+    )
+    ddp = next(e for e in plan.estimates(arch, 1, 1, 4, 512, False) if e.strategy == "ddp")
+    line = estimate_line(as_file, "target", hardware)
+    assert "micro-batch 4 without gradient checkpointing" in line and f"{ddp.per_gpu / plan.GIB:.1f} of 80 GiB" in line
+    args = ["--model.encoder.name=bigscience/bloom-3b", "--data.micro_batch_size=1",
+            "--model.encoder.gradient_checkpointing=true"]  # fmt: skip
+    overridden = EncoderEntry("bloom-3b", configs=["configs/scale/ddp.yaml"], args=args)
+    small = next(e for e in plan.estimates(arch, 1, 1, 1, 512, True) if e.strategy == "ddp")
+    line = estimate_line(overridden, "target", hardware)
+    assert "micro-batch 1 with gradient checkpointing" in line and f"{small.per_gpu / plan.GIB:.1f} of 80 GiB" in line

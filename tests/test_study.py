@@ -1,6 +1,7 @@
 """The study: a grid expanded into runs, run end to end, resumed after a real SIGKILL, run through
 submitit's local executor, and collected into one results table."""
 
+import contextlib
 import json
 import os
 import signal
@@ -174,6 +175,10 @@ def test_a_killed_run_resumes_at_the_step_it_reached(tmp_path):
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert reached >= 30, "the run never saved a checkpoint"
+    # the trainer runs in its own process group; its runner's death sends it SIGTERM: it saves and stops
+    deadline = time.time() + 120
+    while time.time() < deadline and status_of(run).state == "running":
+        time.sleep(0.5)
     reached = torch.load(run.last_checkpoint, map_location="cpu", weights_only=True)["global_step"]
     assert status_of(run).state == "interrupted"
     assert subprocess.run(command, cwd=PROJECT, capture_output=True).returncode == 0
@@ -265,23 +270,31 @@ class _Job:
 
 
 class _Executor:
-    """submitit's AutoExecutor as far as `run_submitit` uses it, recording what would be submitted."""
+    """submitit's AutoExecutor as far as `run_submitit` uses it, recording what would be submitted:
+    the jobs of one `batch()` form a job array, `<array id>_<index>`, as submitit's are on SLURM."""
 
     def __init__(self, folder, cluster):
         self.parameters: dict = {}
         self.submitted: list[tuple[dict, object]] = []
+        self.arrays: dict[str, list[str]] = {}  # array id -> the run ids of its jobs
+        self._array: str | None = None
 
     def update_parameters(self, **parameters):
         self.parameters.update(parameters)
 
+    @contextlib.contextmanager
     def batch(self):
-        import contextlib
-
-        return contextlib.nullcontext()
+        self._array = str(100 + len(self.arrays))
+        self.arrays[self._array] = []
+        yield
+        self._array = None
 
     def submit(self, job):
         self.submitted.append((dict(self.parameters), job))
-        return _Job(str(100 + len(self.submitted)))
+        if self._array is None:
+            return _Job(str(900 + len(self.submitted)))
+        self.arrays[self._array].append(job.run.id)
+        return _Job(f"{self._array}_{len(self.arrays[self._array]) - 1}")
 
 
 def test_slurm_submission_shapes_each_encoder_and_skips_what_is_running_or_failed(tmp_path, monkeypatch):
@@ -326,6 +339,43 @@ def test_slurm_submission_shapes_each_encoder_and_skips_what_is_running_or_faile
         target[1]()  # its dependency never ran: the job stops before training
     run_submitit(spec, runs, PROJECT, "slurm", retry_failed=True)
     assert broken.id in {job.run.id for _, job in executors[-1].submitted}
+
+
+def test_slurm_arrays_stay_under_the_array_limit_and_wait_only_for_their_own_encoders_runs(tmp_path, monkeypatch):
+    """SLURM refuses an array above MaxArraySize (1001 by default; the size ladder's 1-GPU targets were
+    one array of 1,080): arrays are cut at `slurm.max_array_size`. A phase's array holds one encoder's
+    runs and waits (`afterany`) only for the arrays holding their own dependencies, so XLM-R base's
+    targets do not wait for BLOOM's intermediate runs."""
+    submitit = pytest.importorskip("submitit", reason="needs submitit (pip extra `slurm`)")
+    from lightning_xfer.study.slurm import run_submitit
+    from lightning_xfer.study.spec import SlurmSettings
+
+    assert SlurmSettings().max_array_size == 1000
+    study = tmp_path / "arrays.yaml"
+    study.write_text(TINY.read_text().replace(
+        "  - name: tiny\n    configs: [configs/encoders/tiny.yaml]\n",
+        "  - {name: small, configs: [configs/encoders/tiny.yaml]}\n"
+        "  - {name: slow, configs: [configs/encoders/tiny.yaml]}\n",
+    ).replace("seeds: [0, 1]", "seeds: [0, 1, 2]") + "slurm: {max_array_size: 4}\n")  # fmt: skip
+    spec = load_study(study, {"out": str(tmp_path / "o")})
+    runs = expand(spec)
+    executors: list[_Executor] = []
+    monkeypatch.setattr(submitit, "AutoExecutor", lambda **kw: executors.append(_Executor(**kw)) or executors[-1])
+    run_submitit(spec, runs, PROJECT, "slurm")
+    executor = executors[-1]
+    assert sorted(r for members in executor.arrays.values() for r in members) == sorted(r.id for r in runs)
+    assert max(len(members) for members in executor.arrays.values()) == 4
+    array_of = {run_id: array for array, members in executor.arrays.items() for run_id in members}
+    encoder_of = {r.id: r.encoder for r in runs}
+    for parameters, job in executor.submitted:
+        dependency = parameters["slurm_additional_parameters"].get("dependency")
+        if not job.dependencies:
+            assert dependency is None, job.run.id
+            continue
+        assert dependency.startswith("afterany:")
+        waits_for = set(dependency.removeprefix("afterany:").split(":"))
+        assert {array_of[d.id] for d in job.dependencies} <= waits_for
+        assert {encoder_of[r] for a in waits_for for r in executor.arrays[a]} == {job.run.encoder}, job.run.id
 
 
 def test_show_status_and_results_commands_print_what_a_user_reads(finished, capsys):

@@ -7,6 +7,7 @@ the way the agent does and hand it to our CLI (and, for the quick start, run it)
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import subprocess
@@ -15,7 +16,7 @@ import sys
 import pytest
 import yaml
 from conftest import PROJECT
-from helpers import cli, finished_run_file, wandb_history_keys
+from helpers import cli, finished_run_file, wandb_history_keys, wandb_records
 
 from lightning_xfer.encoder.loading import base_encoder_name
 
@@ -83,6 +84,9 @@ def test_sweep_file_is_a_valid_sweep_of_our_cli(path):
     assert sweep["method"] in ("grid", "random", "bayes")
     assert sweep["metric"] == {"name": "val/score", "goal": "maximize"}
     assert sweep["command"][: len(PREFIX)] == PREFIX and sweep["command"][-1] == "${args}"
+    # W&B's summary (what the sweep's table shows) of `val/score` is its best, not its last: the
+    # callback defines it from the checkpoint's monitor and mode.
+    assert "--trainer.callbacks+=lightning_xfer.wandb_tables.WandbScoreTable" in sweep["command"]
     for name, spec in sweep["parameters"].items():
         if sweep["method"] == "grid":
             assert "values" in spec or "value" in spec, f"{path.name}: grid needs values for {name}"
@@ -174,6 +178,9 @@ def test_quickstart_sweep_cell_runs_end_to_end_offline(tmp_path):
     run_file = finished_run_file(next(tmp_path.glob("runs/sweeps/quickstart/wandb/offline-run-*")))
     keys = wandb_history_keys(run_file)
     assert {"val/score"} | {f"val/synthetic-topic/accuracy/{language}" for language in ("en", "xc")} <= keys
+    summaries = [json.loads(u.value_json) for r in wandb_records(run_file) if r.WhichOneof("record_type") == "summary"
+                 for u in r.summary.update if (u.key or "/".join(u.nested_key)) == "val/score"]  # fmt: skip
+    assert set(summaries[-1]) == {"max"}  # the best validation score, not the last
     config = yaml.safe_load(next(tmp_path.glob("runs/sweeps/quickstart/config.yaml")).read_text())
     assert config["model"]["learning_rate"] == values["model.learning_rate"]
     assert config["trainer"]["gradient_clip_val"] == values["trainer.gradient_clip_val"]

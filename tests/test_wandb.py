@@ -29,6 +29,7 @@ def wandb_run(tmp_path_factory):
         "--trainer.max_epochs=1",
         "--trainer.limit_train_batches=8",
         "--trainer.log_every_n_steps=4",
+        "--trainer.val_check_interval=4",  # two validations: a best and a last `val/score`
         "--trainer.logger=pytorch_lightning.loggers.WandbLogger",
         "--trainer.logger.init_args.project=t",
         f"--trainer.logger.init_args.save_dir={root}",
@@ -72,6 +73,26 @@ def test_run_carries_the_studys_group_job_type_name_and_tags(wandb_run):
     assert latest.job_type == LABELS["phase"]
     assert latest.display_name == LABELS["run_id"]
     assert {f"{name}:{value}" for name, value in TAGS.items()} <= set(latest.tags)
+
+
+def test_the_summary_holds_the_best_validation_score_not_the_last(wandb_run):
+    """The run's checkpoints are kept by `val/score` (mode max), so its W&B summary (what the runs
+    table and a sweep's table show) is the best `val/score` of the run, not its last. (The tiny
+    run's two scores may be equal; before, the summary was the bare last value and no metric was
+    defined.)"""
+    run_directory, _ = wandb_run
+    records = wandb_records(next(run_directory.glob("run-*.wandb")))
+    defined = {r.metric.name: r.metric for r in records if r.WhichOneof("record_type") == "metric" and r.metric.name}
+    assert defined["val/score"].summary.max and not defined["val/score"].summary.last
+
+    def key(item) -> str:
+        return item.key or "/".join(item.nested_key)
+
+    scores = [json.loads(item.value_json) for r in records if r.WhichOneof("record_type") == "history"
+              for item in r.history.item if key(item) == "val/score"]  # fmt: skip
+    summaries = [json.loads(item.value_json) for r in records if r.WhichOneof("record_type") == "summary"
+                 for item in r.summary.update if key(item) == "val/score"]  # fmt: skip
+    assert len(scores) == 2 and summaries[-1] == {"max": max(scores)}  # without it: the last score, bare
 
 
 def test_without_a_wandb_logger_the_callback_does_nothing(tmp_path, monkeypatch):

@@ -153,10 +153,10 @@ def generate(study: PlantedStudy | None = None) -> Planted:
                         if study.missing and lang != "en" and rng.random() < study.missing:
                             continue
                         rows.append(["planted", run, encoder, condition, target, seed, "target", "test", target,
-                                     lang, PRIMARY_METRIC[target], float(value), count, "full"])  # fmt: skip
+                                     lang, PRIMARY_METRIC[target], float(value), count, "full", 300])  # fmt: skip
                     # a validation row, which the analysis must leave out (it reads the test stage)
                     rows.append(["planted", run, encoder, condition, target, seed, "target", "validation",
-                                 target, "en", PRIMARY_METRIC[target], 99.0, 100, "full"])  # fmt: skip
+                                 target, "en", PRIMARY_METRIC[target], 99.0, 100, "full", 300])  # fmt: skip
     return Planted(pd.DataFrame(rows, columns=COLUMNS), _with_tested_gains(truth, true_gains), examples)
 
 

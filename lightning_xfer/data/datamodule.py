@@ -12,7 +12,7 @@ import logging
 import os
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
 import datasets
 import pytorch_lightning as pl
@@ -254,30 +254,40 @@ class XferDataModule(pl.LightningDataModule):
         return examples, features
 
     def train_dataloader(self) -> CombinedLoader:
-        """Batches `{task: batch}`: one task's shuffled batches, or a task drawn per step."""
-        if len(self.train_sets) == 1:
+        """Batches `{task: batch}`: one task's shuffled batches, or a task drawn per step.
+
+        Both come from `TaskSampledLoader`, whose order is a function of (seed, epoch) and whose
+        position is saved in checkpoints: a run resumed mid-epoch trains on exactly the batches an
+        uninterrupted run would. Length grouping (one task only) keeps transformers' sampler, whose
+        position is not saved."""
+        if len(self.train_sets) == 1 and self.group_by_length:
             # Lightning shards this loader itself under data parallelism (`DistributedSampler`).
             [(name, features)] = self.train_sets.items()
-            order = {"shuffle": True}
-            if self.group_by_length:
-                order = {"sampler": length_grouped_sampler(features, self.per_device_batch_size, self._draw_seed())}
             loader = DataLoader(
                 features,
                 batch_size=self.per_device_batch_size,
-                **order,
+                sampler=length_grouped_sampler(features, self.per_device_batch_size, self._draw_seed()),
                 num_workers=self.num_workers,
                 collate_fn=self._train_collate(name),
             )
             return CombinedLoader({name: loader}, mode="max_size_cycle")
         if self.group_by_length:
             raise UserError("data.group_by_length groups one training task's batches; this run trains several")
-        sampled = TaskSampledLoader(
+        self._train_loader = TaskSampledLoader(
             self.train_sets,
             self.task_sampler(),
             {name: self._train_collate(name) for name in self.train_sets},
             self.num_workers,
         )
-        return CombinedLoader(sampled, mode="max_size_cycle")  # yields the `{task: batch}` dicts as they are
+        return CombinedLoader(self._train_loader, mode="max_size_cycle")  # the `{task: batch}` dicts as they are
+
+    def on_before_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        """Count each training batch as it goes to a step (not as it is prefetched), so a checkpoint's
+        loader position is the batches trained on: see `TaskSampledLoader.trained`."""
+        loader = getattr(self, "_train_loader", None)
+        if loader is not None and self.trainer is not None and self.trainer.training:
+            loader.mark_trained()
+        return batch
 
     def _draw_seed(self) -> int:
         """The seed of training's random order (task draws, length grouping): `sampling_seed`, or
@@ -290,7 +300,8 @@ class XferDataModule(pl.LightningDataModule):
     def task_sampler(self) -> TaskSampler:
         """The step-by-step task draws for this rank, seeded alike on every rank."""
         trainer = self.trainer
-        _check_unused_heads_allowed(trainer)
+        if len(self.train_sets) > 1:
+            _check_unused_heads_allowed(trainer)
         sizes = {name: len(features) for name, features in self.train_sets.items()}
         probabilities = task_probabilities(sizes, self.task_sampling, self.sampling_temperature, self.sampling_size_cap)
         seed = self._draw_seed()

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
 import numpy as np
+import torch
 from torch.utils.data import DataLoader, Dataset
 
 from lightning_xfer.errors import UserError
@@ -168,12 +169,20 @@ class TaskSampledLoader:
     ):
         self.sampler = sampler
         self.yielded = 0  # batches of the current epoch handed out, those a resumed run skipped included
+        self.trained: int | None = None
+        """Batches of the epoch that reached a training step (`mark_trained`, which the DataModule calls
+        as each batch goes to the device); None where nobody reports them. Lightning fetches one batch
+        ahead, so a checkpoint taken after step k has seen k + 1 batches handed out: resuming at the
+        handed-out count would skip a batch the uninterrupted run trained on."""
         self.resume: dict[str, int] | None = None
         self.loader = DataLoader(
             MultiTaskFeatures(features),
             batch_sampler=sampler,
             collate_fn=TaskBatchCollate(collates),
             num_workers=num_workers,
+            # its own generator: a DataLoader draws a worker seed at every `iter()`, from the global
+            # RNG otherwise, which would shift a resumed run's dropout masks against an uninterrupted one
+            generator=torch.Generator().manual_seed(sampler.seed % 2**63),
         )
 
     def __len__(self) -> int:
@@ -185,12 +194,17 @@ class TaskSampledLoader:
         resume, self.resume = self.resume, None
         resuming = resume is not None and resume["epoch"] == self.sampler.epoch
         self.sampler.start = self.yielded = resume["batches"] if resuming else 0
+        self.trained = None
         for batch in self.loader:
             self.yielded += 1
             yield batch
 
+    def mark_trained(self) -> None:
+        """One more batch of this epoch reached a training step."""
+        self.trained = (self.trained if self.trained is not None else self.sampler.start) + 1
+
     def state_dict(self) -> dict[str, int]:
-        return {"epoch": self.sampler.epoch, "batches": self.yielded}
+        return {"epoch": self.sampler.epoch, "batches": self.yielded if self.trained is None else self.trained}
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         self.resume = dict(state)

@@ -58,4 +58,6 @@ class EncoderSpec:
     transformer layers (peft's `all-linear`), which the planner counts."""
     adapter_handoff: Literal["merge", "stack"] = "merge"
     """When `name` is an adapter folder (a LoRA run's export): `merge` the adapter into the base
-    weights, or `stack` it as a frozen adapter under this run's own LoRA (needs `tuning: lora`)."""
+    weights, or `stack` it as a frozen adapter under this run's own LoRA (needs `tuning: lora`). With
+    `tuning: lora` on bf16/fp16 weights, `merge` stacks too: the same function, without rounding the
+    merged weights to 8 significant bits (which loses most of a small delta)."""

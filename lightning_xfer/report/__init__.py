@@ -84,6 +84,7 @@ def load_results(path: Path, overrides: dict[str, str] | None = None) -> tuple[p
     import pandas as pd
 
     from lightning_xfer.errors import UserError
+    from lightning_xfer.study.table import refuse_duplicates
 
     if not path.exists():
         raise UserError(f"{path} does not exist; give a results table (`study results` writes one) or a study file")
@@ -94,12 +95,18 @@ def load_results(path: Path, overrides: dict[str, str] | None = None) -> tuple[p
 
         spec = load_study(path, overrides)
         return results_table(spec.study, expand(spec)), Path(spec.out)
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path), path.parent
-    if path.suffix == ".jsonl":
-        return pd.read_json(path, lines=True, dtype={"language": str}), path.parent
+    if path.suffix in (".parquet", ".jsonl"):
+        table = (
+            pd.read_parquet(path)
+            if path.suffix == ".parquet"
+            else pd.read_json(path, lines=True, dtype={"language": str})
+        )
+        refuse_duplicates(table, str(path))
+        return table, path.parent
     text_columns = {"language": str, "intermediate": str, "target": str, "encoder": str, "run": str}
-    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=text_columns), path.parent
+    table = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=text_columns)
+    refuse_duplicates(table, str(path))
+    return table, path.parent
 
 
 def write_report(

@@ -77,6 +77,9 @@ class Architecture:
     """Parameters LoRA of rank `lora_rank` adds on every linear layer of the transformer layers
     (peft's `all-linear`, what `model.encoder.tuning: lora` trains): r x (in + out) each."""
     lora_rank: int = LORA_RANK
+    attention: str = "sdpa"
+    """The attention kernel a run gets (`model.encoder.attn_implementation: sdpa` where the model
+    class supports it): `sdpa` keeps no attention matrices, `eager` (BLOOM) keeps them for backward."""
 
 
 def named_config(name: str) -> PretrainedConfig:
@@ -111,4 +114,5 @@ def architecture(name: str, lora_rank: int = LORA_RANK) -> Architecture:
             lora_rank * (m.in_features + m.out_features) for m in layers.modules() if isinstance(m, nn.Linear)
         ),
         lora_rank=lora_rank,
+        attention="sdpa" if getattr(body_class(config), "_supports_sdpa", False) else "eager",
     )

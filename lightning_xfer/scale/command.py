@@ -28,36 +28,44 @@ def plan_command(argv: list[str]) -> None:
     )
     parser.add_argument("--gpus", type=int, default=8, help="GPUs per node")
     parser.add_argument("--gpu-mem", type=float, default=80.0, help="memory of one GPU, GiB")
-    parser.add_argument("--cpu-mem", type=float, default=None, help="CPU memory of one node, GiB (checked if given)")
+    parser.add_argument("--cpu-mem", type=float, default=None, help=f"CPU memory of one node, GiB (default: "
+                        f"{plan.DEFAULT_CPU_MEMORY_GIB:g}, assumed; 0: not checked)")  # fmt: skip
     parser.add_argument("--nodes", type=int, default=1)
-    parser.add_argument("--batch", type=int, default=1, help="micro-batch per GPU (data.micro_batch_size)")
+    parser.add_argument("--batch", type=int, default=None,
+                        help="micro-batch per GPU (default: each scale file's data.micro_batch_size)")  # fmt: skip
     parser.add_argument("--length", type=int, default=512, help="tokens per example (data.tasks[].max_length)")
-    parser.add_argument("--no-gradient-checkpointing", dest="checkpointing", action="store_false",
-                        help="count activations without recomputation")  # fmt: skip
+    parser.add_argument("--gradient-checkpointing", dest="checkpointing", action=argparse.BooleanOptionalAction,
+                        help="count activations with / without recomputation (default: each scale file's)")  # fmt: skip
     args = parser.parse_args(argv)
     print(plan_text(args.encoder, args.gpus, args.gpu_mem, args.nodes, args.batch, args.length, args.checkpointing,
                     args.cpu_mem, args.lora_rank))  # fmt: skip
 
 
 def plan_text(
-    encoder: str, gpus: int, gpu_mem: float, nodes: int, batch: int, length: int, checkpointing: bool,
+    encoder: str, gpus: int, gpu_mem: float, nodes: int, batch: int | None, length: int, checkpointing: bool | None,
     cpu_mem: float | None = None, lora_rank: int = LORA_RANK,
 ) -> str:  # fmt: skip
+    """The plan as `plan` prints it; `batch` and `checkpointing` None: each scale file's; `cpu_mem`
+    None: `plan.DEFAULT_CPU_MEMORY_GIB`, said to be assumed; 0: CPU memory not checked."""
     arch = architecture(encoder, lora_rank)
     memory = gpu_mem * plan.GIB
+    assumed = cpu_mem is None
+    cpu_mem = plan.DEFAULT_CPU_MEMORY_GIB if assumed else cpu_mem
     cpu_memory = cpu_mem * plan.GIB if cpu_mem else None
     found = plan.estimates(arch, gpus, nodes, batch, length, checkpointing)
     lines = [
         f"{encoder}: {arch.parameters:,} parameters (largest module {arch.largest_module_parameters:,}), "
         f"{arch.num_layers} layers x hidden {arch.hidden_size}, {KIND_NOTES[arch.kind]}; LoRA rank "
         f"{arch.lora_rank} on every linear layer: {arch.adapter_parameters:,} adapter parameters",
-        f"on {nodes} node(s) x {gpus} GPUs of {gpu_mem:g} GiB"
-        f"{f' ({cpu_mem:g} GiB CPU memory per node)' if cpu_mem else ''}; micro-batch {batch} x {length} tokens; "
-        f"gradient checkpointing {'on' if checkpointing else 'off'}",
+        f"on {nodes} node(s) x {gpus} GPUs of {gpu_mem:g} GiB, "
+        + (f"{cpu_mem:g} GiB CPU memory per node{' (assumed; --cpu-mem to change)' * assumed}"
+           if cpu_mem else "CPU memory not checked")
+        + f"; {length} tokens per example, {arch.attention} attention; micro-batch and gradient checkpointing "
+        + ("as each scale file sets them" if batch is None and checkpointing is None else "as given"),
         "",
         f"{'strategy':<25}{'states/GPU':>12}{'activ./GPU':>12}{'total/GPU':>12}{'fits':>6}{'GPUs needed':>13}"
-        f"{'CPU/node':>11}",
-    ]
+        f"{'CPU/node':>11}  micro-batch, checkpointing",
+    ]  # fmt: skip
     needed = {e.strategy: plan.gpus_needed(arch, e.strategy, memory, gpus, batch, length, checkpointing, cpu_memory)
               for e in found}  # fmt: skip
     for estimate in found:
@@ -65,6 +73,7 @@ def plan_text(
             f"{estimate.strategy:<25}{_gib(estimate.model_states):>12}{_gib(estimate.activations):>12}"
             f"{_gib(estimate.per_gpu):>12}{'yes' if estimate.fits(memory, cpu_memory) else 'no':>6}"
             f"{needed[estimate.strategy] or '-':>13}{_gib(estimate.cpu) if estimate.cpu else '-':>11}"
+            f"  {estimate.micro_batch}, {'on' if estimate.checkpointing else 'off'}"
         )
     lines.append("")
     for label, among in (("full fine-tuning", plan.FULL), ("LoRA on frozen bf16 weights", plan.LORA)):
@@ -78,8 +87,9 @@ def plan_text(
     lines.append(
         "counted: bf16 mixed-precision AdamW, 16-20 B per trained parameter; DDP 20 B/param; ZeRO-2 2P + 18P/N and "
         "ZeRO-3 4L + 18P/N as DeepSpeed's estimators count them; FSDP2 16P/N + 6L; LoRA 2P (DDP) or 2P/N + 4L "
-        "(ZeRO-3) frozen bf16 weights + 20A or 18A/N for the adapters; activations 34·s·b·h B/layer (2·s·b·h with "
-        "checkpointing); fits = under 90% of a GPU (see lightning_xfer/scale/plan.py)"
+        "(ZeRO-3) frozen bf16 weights + 20A or 18A/N for the adapters; activations 34·s·b·h B/layer, + 5·a·s²·b "
+        "under eager attention (2·s·b·h with checkpointing); fits = under 90% of a GPU and of a node's CPU memory "
+        "(see lightning_xfer/scale/plan.py)"
     )
     return "\n".join(lines)
 

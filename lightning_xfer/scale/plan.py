@@ -19,24 +19,36 @@ FSDP unit, b x s tokens per GPU per micro-batch, h hidden size, l layers):
   Under DDP (`lora-ddp`) each GPU holds the bf16 weights whole, 2P, plus 20 bytes per adapter
   parameter (as DDP counts above); under ZeRO-3 (`lora-zero3`) the bf16 weights are sharded, 2P/N,
   plus the gathered module and the one prefetched (2 x 2L), plus 18A/N; CPU as ZeRO-3's;
-- activations (bf16, Korthikanti et al. 2022, no attention matrices: SDPA does not keep them):
-  34·s·b·h bytes per layer; with gradient checkpointing 2·s·b·h per layer (each layer's input) plus
-  one layer's 34·s·b·h during its recomputation. LoRA needs the same activations (the backward pass
+- activations (bf16, Korthikanti et al. 2022): 34·s·b·h bytes per layer, plus under eager attention
+  (BLOOM: transformers has no SDPA for it) the attention scores, probabilities and dropout mask that
+  layer keeps, 5·a·s²·b (a heads; SDPA keeps none); with gradient checkpointing 2·s·b·h per layer
+  (each layer's input) plus one layer's whole during its recomputation. b and checkpointing are each
+  scale file's own (`data.micro_batch_size`, `model.encoder.gradient_checkpointing`: ddp.yaml runs
+  4 without checkpointing) unless the caller sets them. LoRA needs the same activations (the backward pass
   still crosses every frozen layer to reach the adapters below it); the formula is the GPT one
   (4h feed-forward), an approximation for mT5's gated 2.5h feed-forward.
 A configuration fits when model states plus activations stay under 90% of a GPU's memory (the rest
-is the CUDA context, the allocator's fragmentation and communication buffers) and, when a node's
-CPU memory is given, its CPU figure under 90% of that.
+is the CUDA context, the allocator's fragmentation and communication buffers) and its CPU figure
+under 90% of a node's CPU memory (`DEFAULT_CPU_MEMORY_GIB` unless told: without it, offloading
+176B to CPU memory looks free).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
+import yaml
+
+from lightning_xfer.errors import UserError
 from lightning_xfer.scale.architectures import Architecture
 
 GIB = 1024**3
 HEADROOM = 0.9
+DEFAULT_CPU_MEMORY_GIB = 512.0
+"""CPU memory of one node assumed unless told (`plan --cpu-mem`, a study's `hardware.cpu_memory_gib`):
+a common 8 x 80 GB GPU node's."""
 # Cheapest first: what the planner recommends is the first that fits.
 FULL = ("ddp", "deepspeed-zero2", "fsdp2", "deepspeed-zero3", "deepspeed-zero3-offload")
 """Strategies of full fine-tuning (every weight trained)."""
@@ -47,6 +59,35 @@ CONFIG_FILES = {name: f"configs/scale/{name}.yaml" for name in FULL}
 CONFIG_FILES.update(
     {"lora-ddp": "configs/scale/lora-ddp.yaml", "lora-zero3": "configs/scale/deepspeed-zero3-lora.yaml"}
 )
+_PROJECT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class RunShape:
+    """What a scale file runs, as far as the activations go."""
+
+    micro_batch: int
+    """`data.micro_batch_size`: examples per GPU per forward pass (1 where the file sets none)."""
+    checkpointing: bool
+    """`model.encoder.gradient_checkpointing`."""
+    attn_implementation: str | None = "sdpa"
+    """`model.encoder.attn_implementation` (sdpa where the model class has it, else eager)."""
+
+
+@cache
+def strategy_shape(strategy: str) -> RunShape:
+    """What `strategy`'s scale file (`CONFIG_FILES`, in this repository) runs."""
+    path = _PROJECT / CONFIG_FILES[strategy]
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except OSError as error:
+        raise UserError(f"{path}: cannot read the scale config the plan counts ({error.strerror})") from None
+    encoder = (document.get("model") or {}).get("encoder") or {}
+    return RunShape(
+        micro_batch=int((document.get("data") or {}).get("micro_batch_size") or 1),
+        checkpointing=bool(encoder.get("gradient_checkpointing", False)),
+        attn_implementation=encoder.get("attn_implementation", "sdpa"),
+    )
 
 
 @dataclass(frozen=True)
@@ -57,6 +98,10 @@ class Estimate:
     model_states: int
     activations: int
     cpu: int
+    micro_batch: int = 1
+    """The micro-batch the activations are counted for."""
+    checkpointing: bool = True
+    """Whether they are counted with gradient checkpointing."""
 
     @property
     def per_gpu(self) -> int:
@@ -87,35 +132,49 @@ def zero3_model_states(
     return int(largest_module * 4 * gpus_per_node * 1.5), gathered + int(18 * parameters / total)
 
 
-def activation_bytes(arch: Architecture, batch: int, length: int, checkpointing: bool) -> int:
+def activation_bytes(
+    arch: Architecture, batch: int, length: int, checkpointing: bool, attn_implementation: str | None = None
+) -> int:
     per_layer = 34 * length * batch * arch.hidden_size
+    if arch.attention == "eager" or attn_implementation == "eager":  # scores and probabilities are kept
+        per_layer += 5 * arch.num_heads * length * length * batch
     if checkpointing:
         return arch.num_layers * 2 * length * batch * arch.hidden_size + per_layer
     return arch.num_layers * per_layer
 
 
 def estimates(
-    arch: Architecture, gpus_per_node: int, nodes: int, batch: int, length: int, checkpointing: bool
-) -> list[Estimate]:
-    """Every strategy's per-GPU memory for `arch` on `gpus_per_node` x `nodes` GPUs."""
+    arch: Architecture, gpus_per_node: int, nodes: int, batch: int | None, length: int, checkpointing: bool | None,
+    attn_implementation: str | None = None,
+) -> list[Estimate]:  # fmt: skip
+    """Every strategy's per-GPU memory for `arch` on `gpus_per_node` x `nodes` GPUs; `batch`,
+    `checkpointing` and `attn_implementation` where None: each strategy's scale file's."""
+
+    def counted(strategy: str, model_states: int, cpu: int) -> Estimate:
+        shape = strategy_shape(strategy)
+        b = shape.micro_batch if batch is None else batch
+        recomputed = shape.checkpointing if checkpointing is None else checkpointing
+        attention = attn_implementation or shape.attn_implementation
+        activations = activation_bytes(arch, b, length, recomputed, attention)
+        return Estimate(strategy, model_states, activations, cpu, b, recomputed)
+
     p, total = arch.parameters, gpus_per_node * nodes
-    activations = activation_bytes(arch, batch, length, checkpointing)
     zero2_cpu, zero2_gpu = zero2_model_states(p, gpus_per_node, nodes, cpu_offload=False)
     zero3_cpu, zero3_gpu = zero3_model_states(p, arch.largest_module_parameters, gpus_per_node, nodes, False)
     offload_cpu, offload_gpu = zero3_model_states(p, arch.largest_module_parameters, gpus_per_node, nodes, True)
     return [
-        Estimate("ddp", 20 * p, activations, 4 * p * gpus_per_node),
-        Estimate("deepspeed-zero2", zero2_gpu, activations, zero2_cpu),
-        Estimate("fsdp2", int(16 * p / total) + 6 * arch.largest_unit_parameters, activations, 4 * p),
-        Estimate("deepspeed-zero3", zero3_gpu, activations, zero3_cpu),
-        Estimate("deepspeed-zero3-offload", offload_gpu, activations, offload_cpu),
-        *lora_estimates(arch, gpus_per_node, nodes, activations),
+        counted("ddp", 20 * p, 4 * p * gpus_per_node),
+        counted("deepspeed-zero2", zero2_gpu, zero2_cpu),
+        counted("fsdp2", int(16 * p / total) + 6 * arch.largest_unit_parameters, 4 * p),
+        counted("deepspeed-zero3", zero3_gpu, zero3_cpu),
+        counted("deepspeed-zero3-offload", offload_gpu, offload_cpu),
+        *(counted(*states) for states in lora_model_states(arch, gpus_per_node, nodes)),
     ]
 
 
-def lora_estimates(arch: Architecture, gpus_per_node: int, nodes: int, activations: int) -> list[Estimate]:
-    """LoRA on frozen bf16 weights: replicated under DDP, sharded under ZeRO-3 (see the module's
-    docstring)."""
+def lora_model_states(arch: Architecture, gpus_per_node: int, nodes: int) -> list[tuple[str, int, int]]:
+    """(strategy, GPU bytes per GPU, CPU bytes per node) of LoRA on frozen bf16 weights: replicated
+    under DDP, sharded under ZeRO-3 (see the module's docstring)."""
     p, a, largest, total = (
         arch.parameters,
         arch.adapter_parameters,
@@ -123,22 +182,25 @@ def lora_estimates(arch: Architecture, gpus_per_node: int, nodes: int, activatio
         gpus_per_node * nodes,
     )
     return [
-        Estimate("lora-ddp", 2 * p + 20 * a, activations, 2 * p * gpus_per_node),
-        Estimate("lora-zero3", int(2 * p / total) + 4 * largest + int(18 * a / total), activations,
-                 int(largest * 4 * gpus_per_node * 1.5)),
-    ]  # fmt: skip
+        ("lora-ddp", 2 * p + 20 * a, 2 * p * gpus_per_node),
+        ("lora-zero3", int(2 * p / total) + 4 * largest + int(18 * a / total), int(largest * 4 * gpus_per_node * 1.5)),
+    ]
 
 
 def gpus_needed(
-    arch: Architecture, strategy: str, gpu_memory_bytes: float, gpus_per_node: int, batch: int, length: int,
-    checkpointing: bool, cpu_memory_bytes: float | None = None, most: int = 4096,
+    arch: Architecture, strategy: str, gpu_memory_bytes: float, gpus_per_node: int, batch: int | None, length: int,
+    checkpointing: bool | None, cpu_memory_bytes: float | None = None, most: int = 4096,
+    attn_implementation: str | None = None,
 ) -> int | None:  # fmt: skip
-    """The fewest GPUs (whole nodes of `gpus_per_node` beyond one node) on which `strategy` fits."""
+    """The fewest GPUs (whole nodes of `gpus_per_node` beyond one node) on which `strategy` fits
+    (`cpu_memory_bytes` None: CPU memory unchecked)."""
     counts = [n for n in (1, 2, 4, 8) if n < gpus_per_node] + list(range(gpus_per_node, most + 1, gpus_per_node))
     for count in counts:
         per_node, nodes = (count, 1) if count <= gpus_per_node else (gpus_per_node, count // gpus_per_node)
         found = next(
-            e for e in estimates(arch, per_node, nodes, batch, length, checkpointing) if e.strategy == strategy
+            e
+            for e in estimates(arch, per_node, nodes, batch, length, checkpointing, attn_implementation)
+            if e.strategy == strategy
         )
         if found.fits(gpu_memory_bytes, cpu_memory_bytes):
             return count

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -56,10 +57,16 @@ def study_command(argv: list[str]) -> None:
         started = time.time()
         project = Path.cwd()
         if args.executor == "local":
+            from lightning_xfer.study.execute import StudyInterrupted
             from lightning_xfer.study.local import run_local
 
             others = [r for r in every_run if r not in runs]
-            outcome = run_local(runs, project, args.parallel, args.retry_failed, args.in_process, others)
+            try:
+                outcome = run_local(runs, project, args.parallel, args.retry_failed, args.in_process, others)
+            except StudyInterrupted as stopped:
+                print_status(runs)
+                print(f"lightning_xfer: {stopped}", flush=True)
+                sys.exit(130)  # the shell's code for a run stopped by Ctrl-C
             print_status(runs)
             print(f"wall time {time.time() - started:.0f} s")
             if any(state != "done" for state in outcome.values()):

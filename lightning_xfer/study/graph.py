@@ -5,7 +5,7 @@ of masked-token accuracy per language); its exported encoder starts every other 
 Then for every encoder and seed:
 - each intermediate condition other than `none` is one `intermediate` run (`fit`), trained once;
   it exports its encoder to `<run>/encoder`;
-- each target task that trains is one `target` run (`fit`, then `test` of its last checkpoint),
+- each target task that trains is one `target` run (`fit`, then `test` of its final weights),
   starting from that exported encoder (or from the pretrained one for `none`: the pretrain run's
   export where there is one), with fresh heads;
 - each target task that needs no training (Tatoeba, BUCC) is one `zero-shot` run (`test` only),
@@ -191,7 +191,10 @@ def _common(spec: StudySpec, run_id: str, phase: str, directory: Path, seed: int
         own.append(f"--model.encoder.adapter_handoff={encoder.handoff}")  # the intermediate run exported an adapter
     args = [*spec.args, *encoder.args, *own, f"--seed_everything={seed}", f"--trainer.default_root_dir={directory}",
             f"--results.path={directory / 'results.jsonl'}", f"--results.phase={phase}",
-            f"--results.run_name={run_id}"]  # fmt: skip
+            f"--results.run_name={run_id}",
+            # how the trainer ended (finished / interrupted), its final weights, its heartbeat and lock
+            "--trainer.callbacks+=lightning_xfer.run_state.RunState",
+            f"--trainer.callbacks.dirpath={directory}"]  # fmt: skip
     if spec.wandb_project:
         logger = "--trainer.logger.init_args."
         args += ["--trainer.logger=pytorch_lightning.loggers.WandbLogger", f"{logger}project={spec.wandb_project}",
@@ -247,8 +250,10 @@ def _started_from(start: Run | None) -> tuple[list[str], tuple[str, ...]]:
     return [f"--model.encoder.name={start.directory / 'encoder'}"], (start.id,)
 
 
-def _test_last(args: list[str], directory: Path) -> list[str]:
-    return ["test", *args, f"--ckpt_path={directory / 'checkpoints' / 'last.ckpt'}"]
+def _test_final(args: list[str], directory: Path) -> list[str]:
+    """Test the weights fit ended with (`run_state` saves them as final.ckpt whatever checkpoint_every
+    says): the same weights the run exports for the next phase."""
+    return ["test", *args, f"--ckpt_path={directory / 'checkpoints' / 'final.ckpt'}"]
 
 
 def _pretrain_run(spec, configs, encoder) -> Run:
@@ -258,7 +263,7 @@ def _pretrain_run(spec, configs, encoder) -> Run:
     args = [*_config_args(configs, [*spec.base, *encoder.configs, encoder.pretrain])]
     args += _common(spec, run_id, "pretrain", directory, seed, encoder, NONE, NONE)
     commands = [["fit", *args, *_fit_args(spec, directory, "pretrain"), *_export(directory)],
-                _test_last(args, directory)]  # fmt: skip
+                _test_final(args, directory)]  # fmt: skip
     return Run(run_id, "pretrain", encoder.name, NONE, NONE, seed, directory, tuple(tuple(c) for c in commands), (),
                _hash(commands), encoder.tuning_label("pretrain", NONE))  # fmt: skip
 
@@ -289,7 +294,7 @@ def _target_run(spec, configs, encoder, condition, start: Run | None, target, co
     args += start_args
     if trains:
         fit = ["fit", *args, *_fit_args(spec, directory, "target"), "--export.enabled=false"]
-        commands = [fit, _test_last(args, directory)]
+        commands = [fit, _test_final(args, directory)]
     else:
         commands = [["test", *args]]
     return Run(run_id, phase, encoder.name, condition, target, seed, directory,

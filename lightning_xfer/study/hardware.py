@@ -2,18 +2,23 @@
 
 A run's estimate follows from its encoder entry: the model its configs or args name, the scale
 config among its configs (`configs/scale/*.yaml`: the strategy), its SLURM shape (GPUs per node,
-nodes) and the phase's tuning (a LoRA phase under a full fine-tuning config counts as that
-strategy's LoRA counterpart, and the other way round). Counting is `scale/plan.py`'s, offline.
+nodes), the phase's tuning (a LoRA phase under a full fine-tuning config counts as that
+strategy's LoRA counterpart, and the other way round) and the micro-batch, gradient checkpointing
+and attention its configs and args set. Counting is `scale/plan.py`'s, offline.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from lightning_xfer.errors import UserError
 from lightning_xfer.study.spec import EncoderEntry, HardwareSettings, StudySpec
+
+if TYPE_CHECKING:
+    from lightning_xfer.scale.plan import RunShape
 
 _AS_LORA = {"ddp": "lora-ddp", "deepspeed-zero3": "lora-zero3"}
 _AS_FULL = {lora: full for full, lora in _AS_LORA.items()}
@@ -44,8 +49,35 @@ def strategy_of(entry: EncoderEntry, phase: str) -> str:
     return _AS_LORA.get(strategy, strategy) if lora else _AS_FULL.get(strategy, strategy)
 
 
+def run_shape(entry: EncoderEntry) -> RunShape:
+    """The micro-batch, gradient checkpointing and attention an entry's runs get: its config files'
+    in order, then its args (as LightningCLI composes them); the defaults where none sets them."""
+    from lightning_xfer.scale.plan import RunShape
+
+    shape = {"micro_batch": 1, "checkpointing": False, "attn_implementation": "sdpa"}
+    for config in entry.configs:
+        if Path(config).is_file():
+            document = yaml.safe_load(Path(config).read_text()) or {}
+            data, encoder = document.get("data") or {}, (document.get("model") or {}).get("encoder") or {}
+            if "micro_batch_size" in data:
+                shape["micro_batch"] = int(data["micro_batch_size"] or 1)
+            if "gradient_checkpointing" in encoder:
+                shape["checkpointing"] = bool(encoder["gradient_checkpointing"])
+            if "attn_implementation" in encoder:
+                shape["attn_implementation"] = encoder["attn_implementation"]
+    for argument in entry.args:
+        key, _, value = argument.partition("=")
+        if key == "--data.micro_batch_size":
+            shape["micro_batch"] = int(value)
+        elif key == "--model.encoder.gradient_checkpointing":
+            shape["checkpointing"] = yaml.safe_load(value) is True
+        elif key == "--model.encoder.attn_implementation":
+            shape["attn_implementation"] = value
+    return RunShape(**shape)
+
+
 def estimate_line(entry: EncoderEntry, phase: str, hardware: HardwareSettings) -> str:
-    """One line: strategy, GPUs, memory per GPU, whether it fits, and the fewest GPUs it needs."""
+    """One line: strategy, GPUs, micro-batch, memory per GPU, whether it fits, the fewest GPUs it needs."""
     from lightning_xfer.scale import plan
     from lightning_xfer.scale.architectures import architecture
 
@@ -60,13 +92,18 @@ def estimate_line(entry: EncoderEntry, phase: str, hardware: HardwareSettings) -
     per_node, nodes = int(entry.slurm.get("gpus_per_node", 1)), int(entry.slurm.get("nodes", 1))
     memory = hardware.gpu_memory_gib * plan.GIB
     cpu = hardware.cpu_memory_gib * plan.GIB if hardware.cpu_memory_gib else None
-    found = plan.estimates(arch, per_node, nodes, hardware.micro_batch, hardware.length, True)
+    shape = run_shape(entry)
+    batch = hardware.micro_batch or shape.micro_batch
+    counted = (batch, hardware.length, shape.checkpointing)
+    found = plan.estimates(arch, per_node, nodes, *counted, shape.attn_implementation)
     estimate = next(e for e in found if e.strategy == strategy)
-    fewest = plan.gpus_needed(arch, strategy, memory, max(per_node, 8), hardware.micro_batch, hardware.length,
-                              True, cpu)  # fmt: skip
+    fewest = plan.gpus_needed(arch, strategy, memory, max(per_node, 8), *counted, cpu,
+                              attn_implementation=shape.attn_implementation)  # fmt: skip
     fits = "fits" if estimate.fits(memory, cpu) else "does not fit"
-    return (f"plan: {strategy} on {nodes}x{per_node} GPUs, {estimate.per_gpu / plan.GIB:.1f} of "
-            f"{hardware.gpu_memory_gib:g} GiB per GPU ({fits}; fewest GPUs {fewest or '-'})")  # fmt: skip
+    recomputed = "with" if shape.checkpointing else "without"
+    return (f"plan: {strategy} on {nodes}x{per_node} GPUs, micro-batch {batch} {recomputed} gradient checkpointing, "
+            f"{estimate.per_gpu / plan.GIB:.1f} of {hardware.gpu_memory_gib:g} GiB per GPU ({fits}; "
+            f"fewest GPUs {fewest or '-'})")  # fmt: skip
 
 
 def estimates(spec: StudySpec) -> dict[tuple[str, str], str]:

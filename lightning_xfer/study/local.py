@@ -1,9 +1,14 @@
 """`study run FILE`: the study's runs on this machine, in dependency order.
 
-Complete runs are skipped, interrupted ones resume from their last checkpoint, failed ones run
-again only with `retry_failed`; a run whose dependency did not complete waits for another
+Complete runs are skipped, interrupted and lost ones resume from their last checkpoint, failed ones
+run again only with `retry_failed`; a run whose dependency did not complete waits for another
 `study run`. With `parallel` > 1, independent runs go side by side, each pinned to its own share
-of the machine's GPUs (CUDA_VISIBLE_DEVICES) when it has GPUs.
+of the machine's GPUs (CUDA_VISIBLE_DEVICES) when it has GPUs. A run's state is read again just
+before it starts (another `study run` may have taken or finished it), and `execute` takes its lock.
+
+SIGINT (Ctrl-C) and SIGTERM stop the study: running commands save a checkpoint and stop, nothing new
+starts, and `StudyInterrupted` is raised once they are recorded as interrupted. `in_process` runs
+the commands in the main thread, where Lightning's own Ctrl-C handling works.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from lightning_xfer.study.execute import execute
+from lightning_xfer.study.execute import DONE, INTERRUPTED_RUN, STOP, StudyInterrupted, execute_run, stop_on_signals
 from lightning_xfer.study.graph import Run
 from lightning_xfer.study.records import status_of
 
@@ -41,7 +46,7 @@ def prepare(run: Run) -> str:
     if state == "stale":
         aside = run.directory.with_name(f"{run.directory.name}.stale-{int(time.time())}")
         shutil.move(run.directory, aside)
-        print(f"{run.id}: the study changed since it ran; its old directory is kept as {aside}")
+        print(f"{run.id}: the study changed since it ran (or was interrupted); its old directory is kept as {aside}")
     return "run"
 
 
@@ -74,28 +79,70 @@ def run_local(
             outcome[run.id] = "done"
         else:
             pending.append(run)
+    with stop_on_signals():
+        _schedule(pending, outcome, project, parallel, in_process, retry_failed)
+    if STOP.is_set():
+        stopped = [r.id for r in runs if outcome.get(r.id) == INTERRUPTED_RUN]
+        raise StudyInterrupted(f"the study was stopped: {', '.join(stopped) or 'no run'} interrupted; "
+                               "run `study run` again to resume")  # fmt: skip
+    return {run.id: outcome[run.id] for run in runs}
+
+
+def _start(run: Run, outcome: dict[str, str], retry_failed: bool) -> bool:
+    """Read the run's state again just before it starts: another `study run` may have it or have done it."""
+    state = status_of(run).state
+    if state == "failed" and not retry_failed:
+        outcome[run.id] = "failed"
+        return False
+    if state == "running":
+        outcome[run.id] = "running"
+        print(f"{run.id}: already running ({status_of(run).detail}); left alone", flush=True)
+        return False
+    if state == "done":
+        outcome[run.id] = "done"
+        return False
+    print(f"== {run.id}: starting", flush=True)
+    return True
+
+
+def _schedule(
+    pending: list[Run], outcome: dict[str, str], project: Path, parallel: int, in_process: bool, retry_failed: bool
+) -> None:
     slots = gpu_slots(parallel)
     free = list(range(parallel))
     active: dict[Future, tuple[Run, int]] = {}
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        while pending or active:
+        while (pending or active) and not (STOP.is_set() and not active):
             for run in list(pending):
-                if any(outcome.get(d) in ("failed", "blocked", "running") for d in run.depends_on):
+                if STOP.is_set():
+                    break
+                if any(outcome.get(d) in ("failed", "blocked", "running", INTERRUPTED_RUN) for d in run.depends_on):
                     outcome[run.id] = "blocked"
                     pending.remove(run)
-                elif free and all(outcome.get(d) == "done" for d in run.depends_on):
+                elif (free or in_process) and all(outcome.get(d) == "done" for d in run.depends_on):
+                    pending.remove(run)
+                    if not _start(run, outcome, retry_failed):
+                        continue
+                    if in_process:  # in the main thread, where Ctrl-C reaches Lightning's loops
+                        _record(run, execute_run(run, project, in_process=True), outcome)
+                        continue
                     slot = free.pop()
-                    print(f"== {run.id}: starting", flush=True)
-                    active[pool.submit(execute, run, project, slots[slot], in_process)] = (run, slot)
-                    pending.remove(run)
+                    active[pool.submit(execute_run, run, project, slots[slot])] = (run, slot)
             if not active:
-                for run in pending:  # waiting on runs this call never started
-                    outcome[run.id] = "blocked"
-                break
+                if not any(all(outcome.get(d) == DONE for d in r.depends_on) for r in pending):
+                    for run in pending:  # waiting on runs this call never started
+                        outcome[run.id] = "blocked"
+                    break
+                continue
             finished, _ = wait(active, return_when=FIRST_COMPLETED)
             for future in finished:
                 run, slot = active.pop(future)
                 free.append(slot)
-                outcome[run.id] = "done" if future.result() else "failed"
-                print(f"== {run.id}: {outcome[run.id]} ({status_of(run).detail or run.directory})", flush=True)
-    return {run.id: outcome[run.id] for run in runs}
+                _record(run, future.result(), outcome)
+    for run in pending:
+        outcome.setdefault(run.id, "blocked")
+
+
+def _record(run: Run, result: str, outcome: dict[str, str]) -> None:
+    outcome[run.id] = result
+    print(f"== {run.id}: {result} ({status_of(run).detail or run.directory})", flush=True)

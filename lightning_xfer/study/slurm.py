@@ -1,9 +1,11 @@
 """`study run FILE --executor slurm`: the study's runs as SLURM jobs through submitit.
 
 One job array per phase (pretrain runs first, then intermediate, then target and zero-shot runs)
-and per set of SLURM settings (an encoder may ask for its own nodes and GPUs); each phase starts
-after the one before ended (`afterany`), and each of its jobs first checks that its own dependency
-completed, so one failed intermediate run holds back only its own targets. A job that is preempted
+and per encoder entry (an encoder may ask for its own nodes and GPUs), cut into arrays of at most
+`slurm.max_array_size` jobs (SLURM's MaxArraySize); an array starts after the arrays holding its
+runs' own dependencies ended (`afterany`: one encoder's targets never wait for another encoder's
+intermediate runs), and each of its jobs first checks that its own dependency completed, so one
+failed intermediate run holds back only its own targets. A job that is preempted
 or reaches its time limit is requeued by submitit (`checkpoint` below) and, run again, resumes its
 training command from `last.ckpt`. A multi-node run is one job with `slurm.nodes` nodes and one task per
 GPU; Lightning reads SLURM's variables in each task to set up the ranks.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from lightning_xfer.errors import UserError
 from lightning_xfer.study.execute import execute
@@ -89,9 +92,9 @@ def run_submitit(
 ) -> list[str]:
     """Submit what is left of the study; returns the job ids (waits for local jobs).
 
-    One job array per phase and per set of SLURM settings (an encoder's own nodes and GPUs); a
-    later phase starts after the earlier one ended (`afterany`), and each of its jobs checks that
-    its own dependency completed, so one failed intermediate run stops only its own targets.
+    One job array per phase and per encoder entry, at most `max_array_size` jobs each; an array
+    waits (`afterany`) for the arrays holding its runs' dependencies, and each of its jobs checks
+    that its own dependency completed, so one failed intermediate run stops only its own targets.
     """
     try:
         import submitit
@@ -99,39 +102,51 @@ def run_submitit(
         raise UserError("--executor slurm needs submitit: pip install -e '.[slurm]'") from None
     by_id = {r.id: r for r in runs}
     executor = submitit.AutoExecutor(folder=Path(spec.out) / "submitit" / "%j", cluster=cluster)
-    job_ids: list[str] = []
-    previous: list = []
+    job_of: dict[str, Any] = {}  # run id -> its job, submitted in this call
+    jobs: list = []
     for group in phases(to_submit(runs, retry_failed)):
         jobs = []
-        for settings, members in _by_settings(spec, group):
-            _configure(executor, spec.study, settings, cluster, previous)
+        for settings, members in _by_encoder(spec, group):
             devices = (f"--trainer.devices={max(1, settings.gpus_per_node)}", f"--trainer.num_nodes={settings.nodes}")
             extra = devices if cluster == "slurm" else ()  # the local executor has no GPUs to match
-            with executor.batch():
-                jobs += [
-                    executor.submit(RunJob(run, project, tuple(by_id[d] for d in run.depends_on if d in by_id), extra))
-                    for run in members
-                ]
-        job_ids += [job.job_id for job in jobs]
+            for chunk in _arrays_of(members, settings.max_array_size):
+                after = [job_of[d] for run in chunk for d in run.depends_on if d in job_of]
+                _configure(executor, spec.study, settings, cluster, after)
+                with executor.batch():
+                    array = [
+                        executor.submit(
+                            RunJob(run, project, tuple(by_id[d] for d in run.depends_on if d in by_id), extra)
+                        )
+                        for run in chunk
+                    ]
+                job_of.update(zip((run.id for run in chunk), array, strict=True))
+                jobs += array
         if cluster != "slurm":
             for job in jobs:  # the local executor has no dependencies: finish the phase first
                 job.exception()
-        previous = jobs
     if wait and cluster == "slurm":
-        for job in previous:
+        for job in job_of.values():
             job.exception()
-    return job_ids
+    return [job.job_id for job in job_of.values()]
 
 
-def _by_settings(spec: StudySpec, runs: list[Run]) -> list[tuple[SlurmSettings, list[Run]]]:
-    groups: dict[str, tuple[SlurmSettings, list[Run]]] = {}
+def _by_encoder(spec: StudySpec, runs: list[Run]) -> list[tuple[SlurmSettings, list[Run]]]:
+    """The runs of one phase by encoder entry (whose SLURM settings they share), in study order."""
+    groups: dict[str, list[Run]] = {}
     for run in runs:
-        settings = slurm_settings(spec, run)
-        groups.setdefault(repr(settings), (settings, []))[1].append(run)
-    return list(groups.values())
+        groups.setdefault(run.encoder, []).append(run)
+    return [(slurm_settings(spec, members[0]), members) for members in groups.values()]
 
 
-def _configure(executor, name: str, settings: SlurmSettings, cluster: str, previous: list) -> None:
+def _arrays_of(runs: list[Run], max_array_size: int) -> list[list[Run]]:
+    if max_array_size < 1:
+        raise UserError(f"slurm.max_array_size must be at least 1 (SLURM's MaxArraySize - 1), got {max_array_size}")
+    return [runs[start : start + max_array_size] for start in range(0, len(runs), max_array_size)]
+
+
+def _configure(executor, name: str, settings: SlurmSettings, cluster: str, after: list) -> None:
+    """Set the next array's resources and, on SLURM, its dependency: `afterany` on the arrays holding
+    the jobs in `after` (an array's id stands for all its tasks, so the line stays short)."""
     executor.update_parameters(
         name=name,
         timeout_min=settings.timeout_min,
@@ -143,6 +158,7 @@ def _configure(executor, name: str, settings: SlurmSettings, cluster: str, previ
     )
     if cluster == "slurm":
         additional = dict(settings.additional)
-        if previous:
-            additional["dependency"] = "afterany:" + ":".join(job.job_id for job in previous)
+        arrays = dict.fromkeys(job.job_id.split("_")[0] for job in after)
+        if arrays:
+            additional["dependency"] = "afterany:" + ":".join(arrays)
         executor.update_parameters(slurm_partition=settings.partition, slurm_additional_parameters=additional)

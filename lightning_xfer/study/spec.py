@@ -106,6 +106,10 @@ class SlurmSettings:
     """Memory per node in GiB (None: the partition's default)."""
     additional: dict[str, Any] = field(default_factory=dict)
     """Any other `sbatch` option, as submitit's `slurm_additional_parameters` (account, qos, ...)."""
+    max_array_size: int = 1000
+    """Most jobs in one job array: SLURM refuses arrays above its MaxArraySize (1001 unless the
+    cluster's slurm.conf raises it: `scontrol show config | grep MaxArraySize`), so larger phases
+    are submitted as several arrays."""
 
 
 @dataclass
@@ -114,10 +118,12 @@ class HardwareSettings:
 
     gpu_memory_gib: float = 80.0
     """Memory of one GPU."""
-    cpu_memory_gib: float | None = None
-    """CPU memory of one node; None: not checked (offload strategies then look cheaper than they are)."""
-    micro_batch: int = 1
-    """Examples per GPU per forward pass that the activations are counted for."""
+    cpu_memory_gib: float | None = 512.0
+    """CPU memory of one node (`plan`'s assumption unless set); null: not checked (offload strategies
+    then look cheaper than they are: 176B offloaded to one node's CPU memory needs 4.4 TiB)."""
+    micro_batch: int | None = None
+    """Examples per GPU per forward pass that the activations are counted for; None: each run's own
+    (`data.micro_batch_size` of its configs and args: ddp.yaml's 4, ZeRO-3's 1)."""
     length: int = 512
     """Tokens per example that the activations are counted for."""
 

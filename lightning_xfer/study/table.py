@@ -25,9 +25,33 @@ from lightning_xfer.study.records import status_of
 from lightning_xfer.study.spec import NONE
 
 COLUMNS = ["study", "run", "encoder", "intermediate", "target", "seed", "phase", "stage", "task", "language",
-           "metric", "value", "examples", "tuning"]  # fmt: skip
-DEFAULTS = {"tuning": "full"}
-"""Columns added after the first tables were written, and the value older tables mean."""
+           "metric", "value", "examples", "tuning", "step"]  # fmt: skip
+DEFAULTS = {"tuning": "full", "step": None}
+"""Columns added after the first tables were written, and the value older tables mean (`step`: the
+training step of the weights scored; unknown in older tables)."""
+KEY = ["run", "stage", "task", "language", "metric"]
+"""What identifies a score; validation rows add their `step` (each validation is a score of its own)."""
+
+
+def duplicate_keys(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose key (`KEY`, plus `step` for validation rows) occurs more than once."""
+    if not set(KEY) <= set(table.columns):
+        return table.iloc[:0]
+    step = table["step"] if "step" in table.columns else pd.Series(None, index=table.index, dtype=object)
+    keyed = table[KEY].assign(_step=step.where(table["stage"] == "validation").astype(str))
+    return table[keyed.duplicated(keep=False)]
+
+
+def refuse_duplicates(table: pd.DataFrame, source: str) -> None:
+    """A table where one score appears twice would be averaged or counted twice: stop and say where."""
+    duplicates = duplicate_keys(table)
+    if len(duplicates):
+        first = duplicates.iloc[0]
+        raise UserError(f"{source}: {len(duplicates)} rows repeat a key (run, stage, task, language, metric), e.g. "
+                        f"{first['run']} / {first['stage']} / {first['task']} / {first['language']} / "
+                        f"{first['metric']}; a results table holds one score per key (rows written twice by "
+                        "tests run twice before results were keyed: run `study results` again on the runs, or "
+                        "drop the older rows)")  # fmt: skip
 
 
 def results_table(study: str, runs: list[Run]) -> pd.DataFrame:
@@ -46,8 +70,10 @@ def results_table(study: str, runs: list[Run]) -> pd.DataFrame:
                          "target": run.target, "seed": run.seed, "phase": run.phase, "stage": score["stage"],
                          "task": score["task"], "language": score["language"], "metric": score["metric"],
                          "value": float(score["value"]), "examples": int(score["examples"]),
-                         "tuning": run.tuning})  # fmt: skip
-    return pd.DataFrame(rows, columns=COLUMNS)
+                         "tuning": run.tuning, "step": score.get("global_step")})  # fmt: skip
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    refuse_duplicates(table, f"study {study}")
+    return table
 
 
 def write_table(table: pd.DataFrame, path: Path) -> Path:
@@ -78,6 +104,7 @@ def read_table(path: Path) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
         raise UserError(f"{path}: missing columns {missing}; a results table has {COLUMNS}")
+    refuse_duplicates(table, str(path))
     return table
 
 
