@@ -19,8 +19,8 @@ from lightning_xfer.study.table import COLUMNS, results_table
 
 EMBEDDED = PROJECT / "configs" / "studies" / "embedded.yaml"
 SMOKE = {"pretrain_steps": "400", "steps": "30", "eval": "40", "seeds": "[0]"}
-SELECTED = ("pretrain.", "intermediate.world-tiny.world-nli.", "none.world-ner.", "world-nli.world-ner.",
-            "none.world-retrieval.", "world-nli.world-retrieval.")  # fmt: skip
+SELECTED = ("pretrain.", "intermediate.world-tiny.world-planted.", "none.world-ner.", "world-planted.world-ner.",
+            "none.world-retrieval.", "world-planted.world-retrieval.")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_the_report_renders_with_pretraining_and_the_worlds_factors(smoke, tmp_p
     assert findings.startswith("## Findings") and "masked-token accuracy after pre-training" in findings
     factors = pd.read_csv(tmp_path / "world_factors.csv")
     assert list(factors["language"]) == ["qa", "qb", "qc", "qd", "qe", "qf", "qg", "qh", "qi"]
-    assert {"gap_none", "gain_world-nli", "shared_words", "tier"} <= set(factors.columns)
+    assert {"gap_none", "gain_world-planted", "shared_words", "tier"} <= set(factors.columns)
 
 
 # Task (the target twin of each intermediate task: it trains on that task's English data and tests
