@@ -65,6 +65,16 @@ def uninterrupted(tmp_path_factory) -> pd.DataFrame:
     return _table(out)
 
 
+def _start_and_reach(tmp_path: Path, *more: str, quiet: bool = True, step: int = 20):
+    """A `study run` in its own session, once its run has passed `step`: (out, run, process)."""
+    out, run = tmp_path / "o", _run(tmp_path / "o")
+    output = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL} if quiet else \
+        {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}  # fmt: skip
+    process = subprocess.Popen(_command(out, *more), cwd=PROJECT, start_new_session=True, **output)
+    _wait_for_step(run, step)
+    return out, run, process
+
+
 def _resume_and_compare(out: Path, uninterrupted: pd.DataFrame) -> None:
     again = subprocess.run(_command(out), cwd=PROJECT, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr[-2000:]
@@ -75,10 +85,7 @@ def _resume_and_compare(out: Path, uninterrupted: pd.DataFrame) -> None:
 
 
 def test_sigterm_mid_fit_saves_records_interrupted_and_resumes_to_the_uninterrupted_table(tmp_path, uninterrupted):
-    out, run = tmp_path / "o", _run(tmp_path / "o")
-    runner = subprocess.Popen(_command(out), cwd=PROJECT, start_new_session=True, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    _wait_for_step(run, 20)
+    out, run, runner = _start_and_reach(tmp_path, quiet=False)
     os.kill(runner.pid, signal.SIGTERM)  # the runner alone, as `scancel` or a shutdown would
     printed, _ = runner.communicate(timeout=120)
     assert runner.returncode != 0 and "run `study run` again to resume" in printed
@@ -94,10 +101,7 @@ def test_sigterm_mid_fit_saves_records_interrupted_and_resumes_to_the_uninterrup
 
 @pytest.mark.slow
 def test_the_first_ctrl_c_stops_an_in_process_study_cleanly_and_it_resumes(tmp_path, uninterrupted):
-    out, run = tmp_path / "o", _run(tmp_path / "o")
-    runner = subprocess.Popen(_command(out, "--in-process"), cwd=PROJECT, start_new_session=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    _wait_for_step(run, 20)
+    out, run, runner = _start_and_reach(tmp_path, "--in-process", quiet=False)
     os.killpg(runner.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole foreground group
     printed, _ = runner.communicate(timeout=120)  # once: no second Ctrl-C needed
     assert runner.returncode != 0 and "terminate called" not in printed
@@ -107,10 +111,7 @@ def test_the_first_ctrl_c_stops_an_in_process_study_cleanly_and_it_resumes(tmp_p
 
 @pytest.mark.slow
 def test_a_runner_killed_hard_takes_its_trainer_with_it_and_the_run_resumes(tmp_path, uninterrupted):
-    out, run = tmp_path / "o", _run(tmp_path / "o")
-    runner = subprocess.Popen(_command(out), cwd=PROJECT, start_new_session=True, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)  # fmt: skip
-    _wait_for_step(run, 20)
+    out, run, runner = _start_and_reach(tmp_path)
     trainer = read_json(run.directory / "running.json")["pid"]
     os.kill(runner.pid, signal.SIGKILL)  # the runner alone: its trainer must not live on, orphaned
     runner.wait()
@@ -124,10 +125,7 @@ def test_a_runner_killed_hard_takes_its_trainer_with_it_and_the_run_resumes(tmp_
 
 @pytest.mark.slow
 def test_sigusr2_to_the_trainer_saves_and_a_second_runner_leaves_a_running_run_alone(tmp_path, uninterrupted):
-    out, run = tmp_path / "o", _run(tmp_path / "o")
-    first = subprocess.Popen(_command(out), cwd=PROJECT, start_new_session=True, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)  # fmt: skip
-    _wait_for_step(run, 20)
+    out, run, first = _start_and_reach(tmp_path)
     second = subprocess.run(_command(out), cwd=PROJECT, capture_output=True, text=True, timeout=300)
     assert second.returncode != 0 and "already running" in second.stdout, second.stdout[-2000:]
     assert status_of(run).state == "running" and "heartbeat" in status_of(run).detail
