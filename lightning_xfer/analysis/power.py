@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from statsmodels.stats.power import TTestPower
 
 from lightning_xfer.analysis.claims import ALPHA
@@ -103,14 +104,39 @@ def detectable_gain(sd: float, seeds: int, power: float = POWER, alpha: float = 
     return float(effect * sd)
 
 
+def t_test_power(effect: float, seeds: int, alpha: float = ALPHA) -> float:
+    """Power of the two-sided one-sample t-test: statsmodels', or scipy's noncentral t where
+    statsmodels returns NaN (it does for large effects with few seeds)."""
+    value = float(TTestPower().power(effect_size=effect, nobs=seeds, alpha=alpha))
+    if np.isfinite(value):
+        return value
+    critical = stats.t.ppf(1 - alpha / 2, seeds - 1)
+    shift = effect * math.sqrt(seeds)
+    return float(stats.nct.sf(critical, seeds - 1, shift) + stats.nct.cdf(-critical, seeds - 1, shift))
+
+
 def seeds_needed(sd: float, gain: float, power: float = POWER, alpha: float = ALPHA) -> float:
     """The fewest seeds that detect a true tier gain of `gain` points with `power` (at least 2)."""
     if not np.isfinite(sd) or gain <= 0:
         return np.nan
     if sd == 0:
         return 2.0
-    try:
-        seeds = TTestPower().solve_power(effect_size=gain / sd, nobs=None, alpha=alpha, power=power)
-    except (ValueError, RuntimeError):  # the root finder failed: the gain is far too small or large
-        return np.nan
-    return float(max(2, math.ceil(float(np.squeeze(seeds)) - 1e-9)))
+    effect = gain / sd
+
+    def enough(seeds: int) -> bool:
+        return t_test_power(effect, seeds, alpha) >= power
+
+    # power grows with the seeds: double to a bound, then bisect (statsmodels' own root finder
+    # returns NaN when the answer sits at its bracket's edge, e.g. 2 seeds for a large gain)
+    if enough(2):
+        return 2.0
+    high = 4
+    while not enough(high):
+        high *= 2
+        if high > 1_000_000:
+            return np.nan
+    low = high // 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if enough(middle) else (middle, high)
+    return float(high)
