@@ -88,8 +88,8 @@ def test_group_by_length_trains_one_task_on_grouped_batches_and_refuses_several(
     grouped = [batch["attention_mask"] for batch in loader]
     plain = XferDataModule(tasks, encoder=EncoderSpec(name="tiny"), batch_size=16)
     plain.setup("fit")
-    [(_, loader)] = plain.train_dataloader().iterables.items()
-    shuffled = [batch["attention_mask"] for batch in loader]
+    sampled = plain.train_dataloader().iterables  # a resumable `TaskSampledLoader`: {task: batch} per step
+    shuffled = [batch["synthetic-topic"]["attention_mask"] for batch in sampled]
     assert sum(m.sum() for m in grouped) == sum(m.sum() for m in shuffled)  # the same tokens, all of them
     assert sum(m.numel() for m in grouped) < sum(m.numel() for m in shuffled)  # in less padding
     several = XferDataModule([*tasks, TaskConfig("synthetic-mlm")], encoder=EncoderSpec(name="tiny"),
