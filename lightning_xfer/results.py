@@ -155,9 +155,9 @@ class ResultsWriter(Callback):
 
 
 def row_key(row: dict) -> tuple:
-    """What identifies a score: (run, stage, task, language, metric), and the step for validation
-    rows (each validation of a run is its own score; a test is the run's one score)."""
-    step = row.get("global_step") if row.get("stage") == "validation" else None
+    """What identifies a score: (run, stage, task, language, metric), and the step for every stage
+    but `test` (each validation of a run is its own score; a test is the run's one score)."""
+    step = row.get("global_step") if row.get("stage") != "test" else None
     return row.get("run"), row.get("stage"), row.get("task"), row.get("language"), row.get("metric"), step
 
 

@@ -177,7 +177,7 @@ def test_a_test_run_again_replaces_its_rows_and_a_table_with_duplicates_is_refus
                           "value": [50.0, 60.0], "step": 5})  # fmt: skip
     with pytest.raises(UserError, match="2 rows repeat a key"):
         refuse_duplicates(table, "results.csv")
-    refuse_duplicates(table.assign(stage="validation", step=[5, 10]), "results.csv")  # two validations: fine
+    refuse_duplicates(table.assign(stage="val", step=[5, 10]), "results.csv")  # two validations: fine
 
 
 def test_each_task_of_a_multi_task_job_logs_to_its_own_file(tmp_path, monkeypatch):

@@ -30,15 +30,15 @@ DEFAULTS = {"tuning": "full", "step": None}
 """Columns added after the first tables were written, and the value older tables mean (`step`: the
 training step of the weights scored; unknown in older tables)."""
 KEY = ["run", "stage", "task", "language", "metric"]
-"""What identifies a score; validation rows add their `step` (each validation is a score of its own)."""
+"""What identifies a score; validation (`val`) rows add their `step` (each validation is a score of its own)."""
 
 
 def duplicate_keys(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows whose key (`KEY`, plus `step` for validation rows) occurs more than once."""
+    """Rows whose key (`KEY`, plus `step` for validation (`val`) rows) occurs more than once."""
     if not set(KEY) <= set(table.columns):
         return table.iloc[:0]
     step = table["step"] if "step" in table.columns else pd.Series(None, index=table.index, dtype=object)
-    keyed = table[KEY].assign(_step=step.where(table["stage"] == "validation").astype(str))
+    keyed = table[KEY].assign(_step=step.where(table["stage"] != "test").astype(str))
     return table[keyed.duplicated(keep=False)]
 
 
