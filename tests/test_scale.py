@@ -70,7 +70,7 @@ def test_a_micro_batch_trains_the_same_optimizer_steps_with_accumulation(tmp_pat
     run = quickstart("fit", tmp_path, "--trainer.max_epochs=1", "--trainer.limit_train_batches=12",
                      "--data.micro_batch_size=8", "--export.enabled=false")  # fmt: skip
     assert run.trainer.accumulate_grad_batches == 4 and run.trainer.global_step == 3
-    assert run.datamodule.train_dataloader().iterables["synthetic-topic"].batch_size == 8
+    assert run.datamodule.train_dataloader().iterables.sampler.batch_size == 8  # the TaskSampledLoader's
 
 
 def test_a_micro_batch_and_an_explicit_accumulation_are_an_error(tmp_path):
