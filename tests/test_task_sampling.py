@@ -12,7 +12,6 @@ import torch
 from helpers import cli
 from pytorch_lightning.callbacks import Callback
 from pytorch_lightning.strategies import DDPStrategy
-from torch.utils.data import DataLoader
 
 from lightning_xfer.data.datamodule import XferDataModule, _check_unused_heads_allowed
 from lightning_xfer.data.task_sampling import TaskSampledLoader, TaskSampler, task_probabilities
@@ -180,22 +179,21 @@ def test_a_resumed_loader_goes_on_where_the_checkpoint_left_off():
     assert len(list(resumed)) == len(whole)  # the next epoch is whole again
 
 
-def test_one_task_trains_on_the_batches_of_a_plain_shuffled_dataloader():
-    data = XferDataModule([TaskConfig(name="synthetic-topic", max_train_examples=200)], EncoderSpec(name="tiny"))
-    data.batch_size = 16
-    data.setup("fit")
-    features = data.train_sets["synthetic-topic"]
-    torch.manual_seed(3)
-    ours = [batch["synthetic-topic"] for batch, _, _ in data.train_dataloader()]
-    torch.manual_seed(3)
-    collate = data.run_tasks[0].task.family.collate
-    plain = list(
-        DataLoader(features, batch_size=16, shuffle=True, collate_fn=lambda f: collate(f, data.tokenizer, True))
-    )
-    assert len(ours) == len(plain) == 13
-    for mine, theirs in zip(ours, plain, strict=True):
-        assert mine.keys() == theirs.keys()
-        assert all(torch.equal(mine[key], theirs[key]) for key in mine)
+def test_one_task_trains_on_every_feature_once_per_epoch_in_an_order_fixed_by_the_seed():
+    """One task goes through the resumable `TaskSampledLoader` too (its position is saved in
+    checkpoints): each epoch is a permutation of all features, the same for the same seed."""
+
+    def epoch(seed: int) -> list[torch.Tensor]:
+        data = XferDataModule([TaskConfig(name="synthetic-topic", max_train_examples=200)], EncoderSpec(name="tiny"))
+        data.batch_size = 16
+        data.setup("fit")
+        torch.manual_seed(seed)  # the run's seed, which `_draw_seed` reads
+        return [batch["synthetic-topic"]["input_ids"] for batch, _, _ in data.train_dataloader()]
+
+    ours, again, other = epoch(3), epoch(3), epoch(4)
+    assert len(ours) == 13 and sum(len(b) for b in ours) == 200
+    assert all(torch.equal(a, b) for a, b in zip(ours, again, strict=True))
+    assert not all(a.shape == b.shape and torch.equal(a, b) for a, b in zip(ours, other, strict=True))
 
 
 def test_plain_ddp_is_refused_with_the_strategy_that_works():
