@@ -49,7 +49,8 @@ one-run: setup-core
 test: setup
 	$(BIN)/python -m pytest -q -rs
 
-# The slow checks (2-process FSDP2 and DeepSpeed ZeRO-3 sharding on CPU): about 4 minutes.
+# The slow checks (2-process FSDP2 and DeepSpeed ZeRO-3 sharding on CPU, real signals to study runs,
+# the embedded study against its known answer): about 25 minutes.
 test-slow: setup
 	$(BIN)/python -m pytest -q -rs --slow -m slow
 
