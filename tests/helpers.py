@@ -89,3 +89,17 @@ def wandb_history_keys(run_file: Path) -> set[str]:
         if record.WhichOneof("record_type") == "history":
             keys.update(item.key or "/".join(item.nested_key) for item in record.history.item)
     return keys
+
+
+def run_in_project(runs: list, others: list = ()) -> dict[str, str]:
+    """`run_local` in this process from the project root (where study files name their configs)."""
+    import os
+
+    from lightning_xfer.study.local import run_local
+
+    cwd = os.getcwd()
+    os.chdir(PROJECT)
+    try:
+        return run_local(runs, PROJECT, in_process=True, others=list(others))
+    finally:
+        os.chdir(cwd)

@@ -14,8 +14,6 @@ The default test reads the table `make quickstart` wrote on our machine (committ
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import pytest
 from conftest import PROJECT
@@ -69,19 +67,15 @@ def test_the_quickstart_report_claims_the_planted_gain_not_the_control_and_cover
 @pytest.mark.slow
 def test_a_fresh_embedded_study_claims_the_planted_gain_not_the_control_and_covers_the_truth(tmp_path):
     """The whole `make quickstart` study again (pre-training, 3 seeds), in this process."""
+    from helpers import run_in_project
+
     from lightning_xfer.study.graph import expand
-    from lightning_xfer.study.local import run_local
     from lightning_xfer.study.spec import load_study
     from lightning_xfer.study.table import results_table
 
     spec = load_study(PROJECT / "configs" / "studies" / "embedded.yaml", {"out": str(tmp_path / "embedded")})
     runs = expand(spec)
-    cwd = os.getcwd()
-    os.chdir(PROJECT)
-    try:
-        outcome = run_local(runs, PROJECT, in_process=True)
-    finally:
-        os.chdir(cwd)
+    outcome = run_in_project(runs)
     assert set(outcome.values()) == {"done"}, outcome
     rows = check(results_table(spec.study, runs))
     print(rows[["intermediate", "tier", "gain", "ci_low", "ci_high", "q_value", "verdict", "true_gain"]])

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import torch
 from conftest import PROJECT
+from helpers import run_in_project
 from safetensors.torch import load_file
 
 from lightning_xfer.errors import UserError
@@ -42,13 +43,7 @@ def finished(tmp_path_factory):
     out = tmp_path_factory.mktemp("study")
     spec = tiny_study(out)
     runs = expand(spec)
-    cwd = os.getcwd()
-    os.chdir(PROJECT)
-    try:
-        outcome = run_local(runs, PROJECT, in_process=True)
-    finally:
-        os.chdir(cwd)
-    return spec, runs, outcome
+    return spec, runs, run_in_project(runs)
 
 
 def test_the_grid_expands_into_its_runs_and_dependencies(tmp_path):
