@@ -1,12 +1,15 @@
 """The embedded study against its known answer: no claim for the control, intervals that contain the
 truth measured over 10 seeds (`benchmarks/results/world_truth.csv`, by `benchmarks/world_truth.py`),
-and the planted gain visible in every tier.
+the planted gain visible in every tier, and claimed wherever the seeds planner says the seeds suffice.
 
-What it does not hold yet: that the report *claims* the planted gain. With 3 seeds, 200 test
-sentences per language and 50 tests under Benjamini-Hochberg, it does not (all nine languages:
-+5.0 [+0.3, +9.8], q = 0.21); the seeds planner puts the language-level variance of a gain at 28
-(the test sets' sampling noise) against a run-level variance near 0. Larger `world-kind` test sets
-are the fix (open in issue 30). When the claim is reached, `check` should demand it.
+What it does not hold: that 3 seeds *claim* the planted gain. They do not (all nine languages:
++5.0 [+0.3, +9.8], q = 0.21), and the seeds planner says why, which `check` holds too: one of the
+report's 50 tests must clear p < 0.00086 (Benjamini-Hochberg at 5%), and with a t-test over 3 seeds
+that takes a gain of about 25 standard deviations of one seed's gain; the truth, +5.6 over the nine
+languages, is about 3. The noise is the seeds' own, not the test sets': a language's gain varies
+over seeds with variance 133 in qa, against at most 18 from 200 test sentences, and not at all where
+a language never transfers (qb, qc, qe, qh score 50 in every run). When the planner says 3 seeds
+suffice, `check` demands the claim.
 
 The default test reads the table `make quickstart` wrote on our machine (committed as
 `benchmarks/results/embedded.csv`); the slow one runs the study again from scratch (~11 minutes).
@@ -20,6 +23,7 @@ from conftest import PROJECT
 
 from lightning_xfer.analysis.claims import HELPS, HURTS, decide
 from lightning_xfer.analysis.gains import paired_gains
+from lightning_xfer.analysis.power import plan_seeds
 from lightning_xfer.analysis.robustness import robustness_summary
 from lightning_xfer.analysis.scores import primary_scores
 from lightning_xfer.report import load_results
@@ -38,11 +42,19 @@ def truth() -> pd.DataFrame:
 
 
 def judged(table: pd.DataFrame) -> pd.DataFrame:
-    """The report's world-kind tier results beside the truth."""
-    gains = paired_gains(primary_scores(table))
-    summary = decide(robustness_summary(gains)).summary
-    kind = summary[summary["target"] == "world-kind"]
-    return kind.merge(truth(), on=["intermediate", "target", "tier"])
+    """The report's world-kind tier results beside the truth, with the seeds the planner (this table
+    as its pilot, the report's own number of tests) says a tier needs to find a gain of the truth's size."""
+    scores = primary_scores(table)
+    gains = paired_gains(scores)
+    decisions = decide(robustness_summary(gains))
+    kind = decisions.summary[decisions.summary["target"] == "world-kind"]
+    rows = kind.merge(truth(), on=["intermediate", "target", "tier"])
+    needed = []
+    for row in rows.itertuples():
+        plan = plan_seeds(scores, gains[gains["intermediate"] == row.intermediate], for_gain=max(row.true_gain, 0.1),
+                          tests=decisions.n_tests)  # fmt: skip
+        needed.append(plan.set_index(["target", "tier"]).loc[(row.target, row.tier), "seeds_needed"])
+    return rows.assign(seeds_needed=needed)
 
 
 def check(table: pd.DataFrame) -> pd.DataFrame:
@@ -55,17 +67,23 @@ def check(table: pd.DataFrame) -> pd.DataFrame:
     assert planted.loc["all", "ci_low"] > 0, planted  # ...and the nine languages' interval excludes zero
     covered = (rows["ci_low"] <= rows["true_gain"]) & (rows["true_gain"] <= rows["ci_high"])
     assert covered.sum() >= 7, rows[["intermediate", "tier", "gain", "ci_low", "ci_high", "true_gain"]]
+    # a planted tier the truth calls clearly positive is claimed, or the planner says the seeds are too few
+    seeds = rows["n_seeds"].max()
+    for tier, row in planted[planted["clearly"]].iterrows():
+        assert row["verdict"] == HELPS or row["seeds_needed"] > seeds, (tier, row)
     return rows
 
 
-def test_the_quickstart_report_claims_the_planted_gain_not_the_control_and_covers_the_truth():
+def test_the_quickstart_report_is_silent_on_the_control_covers_the_truth_and_claims_or_explains_the_planted_gain():
     table, _ = load_results(TABLE)
     assert sorted(table["seed"].unique()) == [0, 1, 2]
     check(table)
 
 
 @pytest.mark.slow
-def test_a_fresh_embedded_study_claims_the_planted_gain_not_the_control_and_covers_the_truth(tmp_path):
+def test_a_fresh_embedded_study_is_silent_on_the_control_covers_the_truth_and_claims_or_explains_the_planted_gain(
+    tmp_path,
+):
     """The whole `make quickstart` study again (pre-training, 3 seeds), in this process."""
     from helpers import run_in_project
 
@@ -78,4 +96,6 @@ def test_a_fresh_embedded_study_claims_the_planted_gain_not_the_control_and_cove
     outcome = run_in_project(runs)
     assert set(outcome.values()) == {"done"}, outcome
     rows = check(results_table(spec.study, runs))
-    print(rows[["intermediate", "tier", "gain", "ci_low", "ci_high", "q_value", "verdict", "true_gain"]])
+    print(
+        rows[["intermediate", "tier", "gain", "ci_low", "ci_high", "q_value", "verdict", "true_gain", "seeds_needed"]]
+    )

@@ -48,6 +48,8 @@ def report_command(argv: list[str]) -> None:
         "variance components, the gain its seeds detect with 80%% power, the seeds a gain needs",
     )
     parser.add_argument("--gain", type=float, default=2.0, help="the tier gain (points) `--power` plans seeds for")
+    parser.add_argument("--true-gains", type=int, default=1, help="true gains `--power` assumes among the report's "
+                        "tests when it sets the level each must clear (default 1, the strictest)")  # fmt: skip
     parser.add_argument("--print-findings", action="store_true", help="also print the report's findings section")
     args = parser.parse_args(argv)
     if args.min_seeds < 2:
@@ -56,7 +58,7 @@ def report_command(argv: list[str]) -> None:
     out = args.out or args.results.parent / "report"
     markdown, page = write_report(table, out, runs_root=args.runs or runs_root, source=str(args.results),
                                   n_boot=args.bootstrap, min_seeds=args.min_seeds,
-                                  power_gain=args.gain if args.power else None)  # fmt: skip
+                                  power_gain=args.gain if args.power else None, true_gains=args.true_gains)  # fmt: skip
     print(f"report written: {markdown}\n                {page}")
     if args.power:
         print(f"\n{section_text(markdown.read_text(), 'Seeds planner')}")
@@ -117,11 +119,13 @@ def write_report(
     n_boot: int = 1000,
     min_seeds: int | None = None,
     power_gain: float | None = None,
+    true_gains: int = 1,
 ) -> tuple[Path, Path]:
     """Analyse `table` and write the report into `out`; returns (report.md, report.html).
 
     `min_seeds`: seeds a result needs for a claim (default `claims.MIN_SEEDS`); `power_gain`: also plan
-    seeds for a tier gain of this many points (`report --power`).
+    seeds for a tier gain of this many points (`report --power`), assuming `true_gains` true gains among
+    the report's tests.
     """
     from lightning_xfer.analysis import claims, findings, world
     from lightning_xfer.analysis.gains import (
@@ -182,7 +186,7 @@ def write_report(
                               findings.scale_sentences(nulls, decisions.scale_slopes) if nulls is not None else [],
                               world.pretraining_sentences(pretraining) + world.factor_sentences(factors))  # fmt: skip
     if power_gain is not None:
-        sections.power_section(doc, scores, gains, power_gain)
+        sections.power_section(doc, scores, gains, power_gain, decisions.n_tests, true_gains)
     sections.paper_table_section(doc, scores)
     sections.target_sections(doc, scores, gains, gaps, summary, metrics)
     sections.groups_section(doc, gains, gaps)

@@ -60,14 +60,19 @@ def findings_section(doc: Document, decisions: Decisions, limits: list[str], sca
         doc.bullets(list(world))
 
 
-def power_section(doc: Document, scores: pd.DataFrame, gains: pd.DataFrame, gain: float) -> None:
-    """`report --power`: this table as a pilot, and the seeds a study needs."""
-    plan = plan_seeds(scores, gains, for_gain=gain)
+def power_section(doc: Document, scores: pd.DataFrame, gains: pd.DataFrame, gain: float, tests: int,
+                  true_gains: int) -> None:  # fmt: skip
+    """`report --power`: this table as a pilot, and the seeds a study needs to make a claim, at the
+    level the report's false discovery control over its `tests` tests sets for one of them."""
+    tests = max(tests, 1)
+    plan = plan_seeds(scores, gains, for_gain=gain, tests=tests, true_gains=true_gains)
     doc.heading("Seeds planner")
     doc.text("This table read as a pilot. `var_run`: variance of a gain shared by every language of a run (the "
              "seed's luck); `var_language`: variance of one language's gain within a run; `sd_seed_gain`: the "
-             "spread of one seed's tier gain, sqrt(var_run + var_language / languages). `detectable_gain`: the tier "
-             "gain this table's seeds detect with 80% power (two-sided t-test over seeds at 5%); `seeds_needed`: "
+             "spread of one seed's tier gain, sqrt(var_run + var_language / languages). `test_alpha`: the two-sided "
+             f"level one test must clear for Benjamini-Hochberg at 5% over this report's {tests} test(s) to find "
+             f"{true_gains} true gain(s) among them (Jung 2005; `report --true-gains`); `detectable_gain`: the tier "
+             "gain this table's seeds detect with 80% power at that level (t-test over seeds); `seeds_needed`: "
              f"seeds that detect a gain of {gain:g} points with 80% power. More languages shrink only the second "
              "term: past a few languages per tier, only seeds buy power.")  # fmt: skip
     if plan.empty:
@@ -76,6 +81,7 @@ def power_section(doc: Document, scores: pd.DataFrame, gains: pd.DataFrame, gain
     if plan["df"].max() == 0:
         doc.text("The pilot has one seed per condition: no run-level variance can be estimated. A pilot needs at "
                  "least two seeds (of `none` alone, if nothing else).")  # fmt: skip
+    plan["test_alpha"] = plan["test_alpha"].map(lambda level: f"{level:.2g}")  # 0.00086 would print as 0.00
     doc.table(plan, "power", f"Seeds planner per encoder x target x tier (source: {plan['source'].iloc[0]}).")
 
 
