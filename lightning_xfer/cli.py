@@ -40,6 +40,11 @@ def notice(message: str) -> None:
 class XferCLI(LightningCLI):
     """LightningCLI for XferModule and XferDataModule, with results and encoder export built in."""
 
+    def init_parser(self, **kwargs) -> LightningArgumentParser:
+        # `--trainer.max_step 7` must not quietly mean `--trainer.max_steps`: no prefix matching.
+        kwargs.setdefault("allow_abbrev", False)
+        return super().init_parser(**kwargs)
+
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.link_arguments("model.encoder", "data.encoder")
         parser.link_arguments("data", "model.tasks", compute_fn=lambda data: data.run_tasks, apply_on="instantiate")

@@ -178,7 +178,9 @@ def format_report(report: Report) -> str:
 
 
 def score_command(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="lightning_xfer score", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, prog="lightning_xfer score", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--predictions", type=Path, required=True, help="submission folder: <task>/test-<lang>.<ext>")
     parser.add_argument("--labels", type=Path, required=True, help="gold labels in the same layout")
     parser.add_argument("--benchmark", choices=benchmarks(), default="xtreme")

@@ -23,7 +23,7 @@ def report_command(argv: list[str]) -> None:
     """Parse the command line and write the report."""
     from lightning_xfer.analysis.claims import MIN_SEEDS
 
-    parser = argparse.ArgumentParser(prog="lightning_xfer report", description=COMMAND_HELP)
+    parser = argparse.ArgumentParser(allow_abbrev=False, prog="lightning_xfer report", description=COMMAND_HELP)
     parser.add_argument("results", type=Path, help="results table (.csv, .parquet, .jsonl) or a study file (.yaml)")
     parser.add_argument("--out", type=Path, help="report folder (default: <results folder>/report)")
     parser.add_argument("--runs", type=Path, help="folder of the run directories, for per-example files "

@@ -15,13 +15,17 @@ from lightning_xfer.study.table import pivot, results_table, write_table
 
 
 def study_command(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="lightning_xfer study", description="The three-phase study grid.")
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, prog="lightning_xfer study", description="The three-phase study grid."
+    )
     sub = parser.add_subparsers(dest="action", required=True)
     parsers = {
-        "show": sub.add_parser("show", help="print every run with its exact commands"),
-        "run": sub.add_parser("run", help="run what is left of the study (skips complete runs, resumes others)"),
-        "status": sub.add_parser("status", help="done / running / failed / pending per run"),
-        "results": sub.add_parser("results", help="collect one results table and print the pivot"),
+        "show": sub.add_parser("show", allow_abbrev=False, help="print every run with its exact commands"),
+        "run": sub.add_parser(
+            "run", allow_abbrev=False, help="run what is left of the study (skips complete runs, resumes others)"
+        ),
+        "status": sub.add_parser("status", allow_abbrev=False, help="done / running / failed / pending per run"),
+        "results": sub.add_parser("results", allow_abbrev=False, help="collect one results table and print the pivot"),
     }
     for action in parsers.values():
         action.add_argument("file", type=Path, help="the study file (configs/studies/*.yaml)")
