@@ -52,7 +52,9 @@ def report_command(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     if args.min_seeds < 2:
         parser.error("--min-seeds must be at least 2: one seed gives no interval")
-    table, runs_root = load_results(args.results, dict(item.split("=", 1) for item in args.set))
+    from lightning_xfer.study.spec import parse_assignments
+
+    table, runs_root = load_results(args.results, parse_assignments(args.set))
     out = args.out or args.results.parent / "report"
     markdown, page = write_report(table, out, runs_root=args.runs or runs_root, source=str(args.results),
                                   n_boot=args.bootstrap, min_seeds=args.min_seeds,
@@ -89,12 +91,11 @@ def load_results(path: Path, overrides: dict[str, str] | None = None) -> tuple[p
     if not path.exists():
         raise UserError(f"{path} does not exist; give a results table (`study results` writes one) or a study file")
     if path.suffix in (".yaml", ".yml"):
-        from lightning_xfer.study.graph import expand
-        from lightning_xfer.study.spec import load_study
+        from lightning_xfer.study.graph import load_runs
         from lightning_xfer.study.table import results_table
 
-        spec = load_study(path, overrides)
-        return results_table(spec.study, expand(spec)), Path(spec.out)
+        spec, runs = load_runs(path, overrides)
+        return results_table(spec.study, runs), Path(spec.out)
     if path.suffix in (".parquet", ".jsonl"):
         table = (
             pd.read_parquet(path)

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 from lightning_xfer.errors import UserError
-from lightning_xfer.study.graph import Run, expand
+from lightning_xfer.study.graph import Run, load_runs
 from lightning_xfer.study.records import status_of
-from lightning_xfer.study.spec import load_study
+from lightning_xfer.study.spec import parse_assignments
 from lightning_xfer.study.table import pivot, results_table, write_table
 
 
@@ -42,11 +42,8 @@ def study_command(argv: list[str]) -> None:
     parsers["results"].add_argument("--output", type=Path, help="default: <out>/results.<format>")
     args = parser.parse_args(argv)
 
-    bad = [item for item in args.set if "=" not in item]
-    if bad:
-        raise UserError(f"--set expects NAME=VALUE, got {bad[0]!r}")
-    spec = load_study(args.file, dict(item.split("=", 1) for item in args.set))
-    every_run = runs = expand(spec)
+    spec, every_run = load_runs(args.file, parse_assignments(args.set))
+    runs = every_run
     if args.only:
         runs = [r for r in runs if any(text in r.id for text in args.only)]
         if not runs:
