@@ -24,17 +24,12 @@ from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from lightning_xfer.checkpoints import ALIASES, resolve_checkpoint, run_directories
 from lightning_xfer.data.datamodule import XferDataModule
 from lightning_xfer.encoder.loading import load_tokenizer
-from lightning_xfer.errors import UserError
+from lightning_xfer.errors import UserError, notice
 from lightning_xfer.export import ExportEncoder
 from lightning_xfer.families.span_qa import SpanQA
 from lightning_xfer.model import XferModule
 from lightning_xfer.results import ResultsWriter
 from lightning_xfer.submission.writer import SubmissionWriter
-
-
-def notice(message: str) -> None:
-    """A line for the user that is not an error: it does not stop the run."""
-    print(f"lightning_xfer: warning: {message}", file=sys.stderr)
 
 
 class XferCLI(LightningCLI):
