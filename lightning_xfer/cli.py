@@ -19,9 +19,10 @@ import sys
 import warnings
 from pathlib import Path
 
+from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 
-from lightning_xfer.checkpoints import ALIASES, resolve_checkpoint, run_directories
+from lightning_xfer.checkpoints import ALIASES, check_complete, resolve_checkpoint, run_directories
 from lightning_xfer.data.datamodule import XferDataModule
 from lightning_xfer.encoder.loading import load_tokenizer
 from lightning_xfer.errors import UserError, notice
@@ -82,13 +83,16 @@ class XferCLI(LightningCLI):
         if checkpoint not in ALIASES:
             if not Path(checkpoint).exists():
                 raise UserError(f"--ckpt_path: {checkpoint} does not exist")
+            check_complete(checkpoint)
             return str(checkpoint)
         root = arguments.trainer.default_root_dir
         run = named_run(arguments.trainer.logger)
         if subcommand == "fit" and run is None and not run_directories(root):
             notice(f"--ckpt_path {checkpoint}: no run under {root} to resume; starting a new run")
             return None
-        return resolve_checkpoint(checkpoint, root, run)
+        resolved = resolve_checkpoint(checkpoint, root, run)
+        check_complete(resolved)
+        return resolved
 
     def _continue_run_in_place(self) -> None:
         """`fit --ckpt_path <run>/checkpoints/x.ckpt` logs and checkpoints into `<run>` again, so the
@@ -121,6 +125,10 @@ class XferCLI(LightningCLI):
             outputs["submission.dirpath"] = instances["submission"].dirpath
         if self.subcommand == "fit" and instances["export"].enabled and instances["export"].dirpath:
             outputs["export.dirpath"] = instances["export"].dirpath
+        for callback in self.trainer.callbacks:  # a checkpoint folder it cannot write fails after the first epoch
+            directory = getattr(callback, "dirpath", None)
+            if directory and (self.subcommand == "fit" or not isinstance(callback, ModelCheckpoint)):
+                outputs[f"trainer.callbacks.dirpath ({type(callback).__name__})"] = directory
         for key, directory in outputs.items():
             check_writable(key, directory)
         init_from = arguments.model.init_encoder_from
