@@ -33,6 +33,22 @@ from lightning_xfer.results import ResultsWriter
 from lightning_xfer.submission.writer import SubmissionWriter
 
 
+class XferArgumentParser(LightningArgumentParser):
+    """LightningCLI's parser, whose command-line errors are one line like the project's own.
+
+    jsonargparse prints the whole usage (a hundred lines of options) above the error; the fix is in
+    the last line, so that is what the user gets, with where to find the options.
+    """
+
+    def error(self, message: str, ex: Exception | None = None):
+        if not self.exit_on_error or os.environ.get("JSONARGPARSE_DEBUG"):  # a nested parse, or debugging
+            return super().error(message, ex)
+        subcommand = getattr(self, "subcommand", None)
+        where = f"python -m lightning_xfer {subcommand} --help" if subcommand else "python -m lightning_xfer --help"
+        print(f"lightning_xfer: error: {' '.join(message.split())} ({where} lists the options)", file=sys.stderr)
+        sys.exit(2)
+
+
 class XferCLI(LightningCLI):
     """LightningCLI for XferModule and XferDataModule, with results and encoder export built in."""
 
@@ -239,6 +255,7 @@ def run_lightning_cli(args: list[str] | None = None) -> XferCLI:
     return XferCLI(
         XferModule,
         XferDataModule,
+        parser_class=XferArgumentParser,
         trainer_defaults={"default_root_dir": "runs"},
         save_config_kwargs={"overwrite": True},
         args=args,

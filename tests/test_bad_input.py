@@ -161,9 +161,9 @@ CASES = [
          ("--set 'foo': expected NAME=VALUE",)),
     # -- issue 32: no abbreviated arguments, in LightningCLI and the project's commands -----------
     Case("abbreviation-max_step", lightning("fit", "--trainer.max_step", "7"),
-         ("unrecognized arguments: --trainer.max_step 7",)),
+         ("lightning_xfer: error: unrecognized arguments: --trainer.max_step 7 (python -m lightning_xfer fit --help",)),
     Case("abbreviation-batch_siz", lightning("fit", "--data.batch_siz", "8"),
-         ("unrecognized arguments: --data.batch_siz 8",)),
+         ("lightning_xfer: error: unrecognized arguments: --data.batch_siz 8 (python -m lightning_xfer fit --help",)),
     Case("abbreviation-study-run", ("study", "run", str(STUDIES / "tiny.yaml"), "--paral", "2"),
          ("unrecognized arguments: --paral 2",)),
     Case("abbreviation-report", ("report", "{tmp}/results.csv", "--boot", "20"), ("unrecognized arguments: --boot",),
