@@ -31,7 +31,7 @@ from lightning_xfer.families.span_qa import SpanQA
 from lightning_xfer.families.tagging import Tagging
 from lightning_xfer.results import format_table
 from lightning_xfer.submission.writer import submission_format
-from lightning_xfer.tasks import catalogue, get_task
+from lightning_xfer.tasks import Task, catalogue, get_task
 
 GROUPS = {
     "classification": (Classification, MultipleChoice),
@@ -162,7 +162,7 @@ def _score_task(task_name: str, predictions: Path, labels: Path, benchmark: str,
     report.detailed[task_name] = scores
 
 
-def outside_label_set(task, predicted: dict, gold: dict, where: str) -> list[str]:
+def outside_label_set(task: Task, predicted: dict, gold: dict, where: str) -> list[str]:
     """A note for predictions that are not labels of the task (`yes`, a blank line): they count as
     wrong, as the official scripts count them, but a user should hear that they were there."""
     if not task.labels:
