@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import pickle
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +84,38 @@ def recorded_best(checkpoint: str | Path) -> Path | None:
 
 
 # -- what is inside --------------------------------------------------------------------------------
+def check_complete(path: str | Path, key: str = "--ckpt_path") -> None:
+    """A checkpoint file that torch cannot read (a run killed while saving leaves a truncated zip)
+    fails the same way on every retry: stop before loading it, say which file, and how to go on.
+    The file is never deleted here: it may be the only copy of a long run."""
+    path = Path(path)
+    if not path.is_file():
+        return
+    with open(path, "rb") as handle:
+        magic = handle.read(2)
+    if (magic == b"PK" and zipfile.is_zipfile(path)) or magic not in (b"", b"PK"):  # a complete zip, or an old format
+        return
+    raise UserError(broken_checkpoint(path, key))
+
+
+def broken_checkpoint(path: str | Path, key: str) -> str:
+    size = Path(path).stat().st_size
+    return (f"{key}: {path} is truncated or damaged ({size} bytes, not a complete checkpoint; was its run killed "
+            f"while saving?); move it aside (mv {path} {path}.broken) to start that run again from its other "
+            "checkpoints or from the beginning, or pass another checkpoint")  # fmt: skip
+
+
 def load_file(path: str | Path, key: str = "checkpoint") -> dict[str, Any]:
     """A checkpoint file's contents, loaded with `weights_only=True`."""
+    check_complete(path, key)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise UserError(f"{key}: {path} does not exist") from None
+    except (RuntimeError, EOFError) as error:  # torch's "PytorchStreamReader failed reading zip archive"
+        if "zip archive" not in str(error) and not isinstance(error, EOFError):
+            raise
+        raise UserError(broken_checkpoint(path, key)) from None
     except pickle.UnpicklingError as error:
         raise UserError(
             f"{key}: {path} holds objects other than tensors and plain values, and is not loaded "

@@ -19,12 +19,13 @@ import sys
 import warnings
 from pathlib import Path
 
+from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 
-from lightning_xfer.checkpoints import ALIASES, resolve_checkpoint, run_directories
+from lightning_xfer.checkpoints import ALIASES, check_complete, resolve_checkpoint, run_directories
 from lightning_xfer.data.datamodule import XferDataModule
 from lightning_xfer.encoder.loading import load_tokenizer
-from lightning_xfer.errors import UserError
+from lightning_xfer.errors import UserError, notice
 from lightning_xfer.export import ExportEncoder
 from lightning_xfer.families.span_qa import SpanQA
 from lightning_xfer.model import XferModule
@@ -32,13 +33,29 @@ from lightning_xfer.results import ResultsWriter
 from lightning_xfer.submission.writer import SubmissionWriter
 
 
-def notice(message: str) -> None:
-    """A line for the user that is not an error: it does not stop the run."""
-    print(f"lightning_xfer: warning: {message}", file=sys.stderr)
+class XferArgumentParser(LightningArgumentParser):
+    """LightningCLI's parser, whose command-line errors are one line like the project's own.
+
+    jsonargparse prints the whole usage (a hundred lines of options) above the error; the fix is in
+    the last line, so that is what the user gets, with where to find the options.
+    """
+
+    def error(self, message: str, ex: Exception | None = None):
+        if not self.exit_on_error or os.environ.get("JSONARGPARSE_DEBUG"):  # a nested parse, or debugging
+            return super().error(message, ex)
+        subcommand = getattr(self, "subcommand", None)
+        where = f"python -m lightning_xfer {subcommand} --help" if subcommand else "python -m lightning_xfer --help"
+        print(f"lightning_xfer: error: {' '.join(message.split())} ({where} lists the options)", file=sys.stderr)
+        sys.exit(2)
 
 
 class XferCLI(LightningCLI):
     """LightningCLI for XferModule and XferDataModule, with results and encoder export built in."""
+
+    def init_parser(self, **kwargs) -> LightningArgumentParser:
+        # `--trainer.max_step 7` must not quietly mean `--trainer.max_steps`: no prefix matching.
+        kwargs.setdefault("allow_abbrev", False)
+        return super().init_parser(**kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.link_arguments("model.encoder", "data.encoder")
@@ -82,13 +99,16 @@ class XferCLI(LightningCLI):
         if checkpoint not in ALIASES:
             if not Path(checkpoint).exists():
                 raise UserError(f"--ckpt_path: {checkpoint} does not exist")
+            check_complete(checkpoint)
             return str(checkpoint)
         root = arguments.trainer.default_root_dir
         run = named_run(arguments.trainer.logger)
         if subcommand == "fit" and run is None and not run_directories(root):
             notice(f"--ckpt_path {checkpoint}: no run under {root} to resume; starting a new run")
             return None
-        return resolve_checkpoint(checkpoint, root, run)
+        resolved = resolve_checkpoint(checkpoint, root, run)
+        check_complete(resolved)
+        return resolved
 
     def _continue_run_in_place(self) -> None:
         """`fit --ckpt_path <run>/checkpoints/x.ckpt` logs and checkpoints into `<run>` again, so the
@@ -121,6 +141,10 @@ class XferCLI(LightningCLI):
             outputs["submission.dirpath"] = instances["submission"].dirpath
         if self.subcommand == "fit" and instances["export"].enabled and instances["export"].dirpath:
             outputs["export.dirpath"] = instances["export"].dirpath
+        for callback in self.trainer.callbacks:  # a checkpoint folder it cannot write fails after the first epoch
+            directory = getattr(callback, "dirpath", None)
+            if directory and (self.subcommand == "fit" or not isinstance(callback, ModelCheckpoint)):
+                outputs[f"trainer.callbacks.dirpath ({type(callback).__name__})"] = directory
         for key, directory in outputs.items():
             check_writable(key, directory)
         init_from = arguments.model.init_encoder_from
@@ -231,6 +255,7 @@ def run_lightning_cli(args: list[str] | None = None) -> XferCLI:
     return XferCLI(
         XferModule,
         XferDataModule,
+        parser_class=XferArgumentParser,
         trainer_defaults={"default_root_dir": "runs"},
         save_config_kwargs={"overwrite": True},
         args=args,

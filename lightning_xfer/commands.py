@@ -11,7 +11,9 @@ from lightning_xfer.errors import UserError
 
 def tasks_command(argv: list[str]) -> None:
     """List the task catalogue."""
-    parser = argparse.ArgumentParser(prog="lightning_xfer tasks", description="List the task catalogue.")
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, prog="lightning_xfer tasks", description="List the task catalogue."
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per task")
     args = parser.parse_args(argv)
     from lightning_xfer.tasks import catalogue
@@ -47,9 +49,11 @@ def tasks_command(argv: list[str]) -> None:
 
 def encoders_command(argv: list[str]) -> None:
     """Prepare offline encoders."""
-    parser = argparse.ArgumentParser(prog="lightning_xfer encoders", description="Prepare offline encoders.")
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, prog="lightning_xfer encoders", description="Prepare offline encoders."
+    )
     sub = parser.add_subparsers(dest="action", required=True)
-    prepare = sub.add_parser("prepare", help="build an offline encoder into the cache")
+    prepare = sub.add_parser("prepare", allow_abbrev=False, help="build an offline encoder into the cache")
     prepare.add_argument("name", help="multilingual-e5-small, tiny or small")
     prepare.add_argument("--seed", type=int, default=0, help="seed of a tiny/small preset")
     args = parser.parse_args(argv)

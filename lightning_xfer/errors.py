@@ -8,12 +8,19 @@ bug and keeps its traceback.
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 
 class UserError(Exception):
     """A mistake in a config, a command line or an input file, with the fix in its message."""
+
+
+def notice(message: str) -> None:
+    """A line for the user that is not an error: the command goes on, but says what it left out
+    in its output (stderr), not only inside a file it writes."""
+    print(f"lightning_xfer: warning: {message}", file=sys.stderr)
 
 
 class DataFormatError(UserError):

@@ -8,9 +8,11 @@ The groups are XTREME's (classification, tagging, qa, retrieval, in that order),
 catalogue: a task goes to its family's group in every benchmark its `benchmarks` names (XCOPA, a
 multiple-choice task, is XTREME-R classification). QA tasks' `avg_metric` is (EM + F1) / 2; other
 tasks use F1 where they have it, else accuracy, else map@20. Nothing is ever scored as a silent
-zero: a missing file, a line-count mismatch, an unknown folder or a malformed file is listed under
-`problems` (and the exit code is 2), and a task with a problem is left out of the group and
-overall averages.
+zero: a missing file, a line-count mismatch, an unknown folder, a malformed file or a language of
+the task with neither predictions nor labels is listed under `problems` (and the exit code is 2),
+and a task with a problem keeps its per-language scores but gets no average (XTREME averages a
+task over all its languages, never fewer) and is left out of the group and overall averages.
+Predictions that are not labels of the task (`yes`, a blank line) count as wrong, with a note.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from lightning_xfer.families.span_qa import SpanQA
 from lightning_xfer.families.tagging import Tagging
 from lightning_xfer.results import format_table
 from lightning_xfer.submission.writer import submission_format
-from lightning_xfer.tasks import catalogue, get_task
+from lightning_xfer.tasks import Task, catalogue, get_task
 
 GROUPS = {
     "classification": (Classification, MultipleChoice),
@@ -107,10 +109,13 @@ def _score_task(task_name: str, predictions: Path, labels: Path, benchmark: str,
     task = get_task(task_name)
     fmt = submission_format(task)
     by_metric: dict[str, dict[str, float]] = {}
-    for language in benchmark_languages(task_name, benchmark):
+    languages = benchmark_languages(task_name, benchmark)
+    absent = []
+    for language in languages:
         name = f"test-{language}.{fmt.extension}"
         predicted_file, label_file = predictions / task_name / name, labels / task_name / name
         if not predicted_file.exists() and not label_file.exists():
+            absent.append(language)
             continue
         problem = None
         if not predicted_file.exists():
@@ -123,16 +128,28 @@ def _score_task(task_name: str, predictions: Path, labels: Path, benchmark: str,
                 if len(predicted) != len(gold):
                     problem = f"{predicted_file} has {len(predicted)} items, {label_file} has {len(gold)}"
                 else:
+                    report.notes += outside_label_set(task, predicted, gold, f"{task_name}/{language}")
                     for metric, value in task.metric(predicted, gold, language).items():
                         by_metric.setdefault(metric, {})[language] = value
             except UserError as error:
                 problem = str(error)
+            except UnicodeDecodeError as error:
+                problem = f"{predicted_file} or {label_file} is not UTF-8 ({error.reason})"
         if problem:
             report.problems.append(f"{task_name}/{language} not scored: {problem}")
             report.incomplete.add(task_name)
+    if absent:
+        report.problems.append(
+            f"{task_name}: no predictions and no labels for {', '.join(absent)}; {benchmark} averages {task_name} over "
+            f"its {len(languages)} languages, so it gets no average until each is scored"
+        )
+        report.incomplete.add(task_name)
     if not by_metric:
         return
     scores: dict = dict(by_metric)
+    if task_name in report.incomplete:  # XTREME's rule: a task's average is over all its languages, never fewer
+        report.detailed[task_name] = scores
+        return
     for metric, values in by_metric.items():
         scores[f"avg_{metric}"] = sum(values.values()) / len(values)
     if isinstance(task.family, SpanQA):
@@ -143,6 +160,26 @@ def _score_task(task_name: str, predictions: Path, labels: Path, benchmark: str,
                 scores["avg_metric"] = scores[f"avg_{metric}"]
                 break
     report.detailed[task_name] = scores
+
+
+def outside_label_set(task: Task, predicted: dict, gold: dict, where: str) -> list[str]:
+    """A note for predictions that are not labels of the task (`yes`, a blank line): they count as
+    wrong, as the official scripts count them, but a user should hear that they were there."""
+    if not task.labels:
+        return []
+    allowed = {
+        *task.labels,
+        *task.label_aliases,
+        *(v for g in gold.values() for v in (g if isinstance(g, list) else [g])),
+    }
+    outside = [(key, value) for key, values in predicted.items()
+               for value in (values if isinstance(values, list) else [values])
+               if isinstance(value, str) and value not in allowed]  # fmt: skip
+    if not outside:
+        return []
+    shown = ", ".join(f"{value!r} (item {int(key) + 1 if key.isdigit() else key})" for key, value in outside[:3])
+    return [f"{where}: {len(outside)} prediction(s) not among the labels {list(task.labels)}, counted as wrong: "
+            f"{shown}{' ...' if len(outside) > 3 else ''}"]  # fmt: skip
 
 
 def _overall(report: Report, benchmark: str) -> None:
@@ -167,9 +204,9 @@ def format_report(report: Report) -> str:
         for language, value in by_language.items()
     ]
     lines = [format_table(scores)] if scores else []
-    if report.detailed:
-        averages = "  ".join(f"{task} {values['avg_metric']:.2f}" for task, values in report.detailed.items())
-        lines.append(f"\navg_metric  {averages}")
+    averaged = {task: values["avg_metric"] for task, values in report.detailed.items() if "avg_metric" in values}
+    if averaged:
+        lines.append("\navg_metric  " + "  ".join(f"{task} {value:.2f}" for task, value in averaged.items()))
     if report.overall:
         lines.append("overall  " + "  ".join(f"{k} {v:.2f}" for k, v in report.overall.items()))
     lines.extend(f"note: {note}" for note in report.notes)
@@ -178,7 +215,9 @@ def format_report(report: Report) -> str:
 
 
 def score_command(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="lightning_xfer score", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, prog="lightning_xfer score", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--predictions", type=Path, required=True, help="submission folder: <task>/test-<lang>.<ext>")
     parser.add_argument("--labels", type=Path, required=True, help="gold labels in the same layout")
     parser.add_argument("--benchmark", choices=benchmarks(), default="xtreme")

@@ -78,38 +78,7 @@ def test_sentence_pair_tsv_with_and_without_header():
     assert {e["label"] for e in xnli} == {"entailment", "neutral", "contradiction"}
 
 
-def single(path):
-    return read_sentence_pair_tsv(path, paired=False)
-
-
-@pytest.mark.parametrize(
-    ("name", "content", "reader", "line", "problem"),
-    [
-        ("bad.tsv", "a\tb\tc\td\nx\n", lambda p: read_token_tsv(p), 1, "4 tab-separated fields"),
-        ("empty-label.tsv", "Berlin\tB-LOC\nist\t\n", lambda p: read_token_tsv(p), 2, "an empty label"),
-        ("empty-token.tsv", "Berlin\tB-LOC\n\tO\n", lambda p: read_token_tsv(p), 2, "an empty token"),
-        ("bad.conllu", "1\tword\tlemma\n", read_conllu, 1, "3 columns"),
-        ("bad.json", '{"data": [', read_squad_json, 1, "invalid JSON"),
-        ("short.tsv", "premise\thypothesis\tlabel\nonly one column\n", read_sentence_pair_tsv, 2, "1 tab-separated"),
-        ("extra.tsv", "a\tb\tneutral\na\tb\tc\tneutral\n", read_sentence_pair_tsv, 2, "4 tab-separated columns"),
-        ("no-label.tsv", "a\tb\tneutral\na\tb\t\n", read_sentence_pair_tsv, 2, "the label column is empty"),
-        ("no-pair.tsv", "a\t\tneutral\n", read_sentence_pair_tsv, 1, "the text_pair column is empty"),
-        ("header-extra.tsv", "id\tsentence1\tsentence2\tlabel\n1\ta\tb\t0\t0\n", read_sentence_pair_tsv, 2,
-         "5 tab-separated columns"),
-        ("header-empty.tsv", "id\tsentence1\tsentence2\tlabel\n1\t\tb\t0\n", read_sentence_pair_tsv, 2,
-         "the sentence1 column is empty"),
-        ("single-extra.tsv", "good film\t1\nbad\tfilm\t0\n", single, 2, "3 tab-separated columns"),
-        ("single-empty.tsv", "good film\t1\n \t0\n", single, 2, "the text column is empty"),
-    ],
-)  # fmt: skip
-def test_malformed_files_name_file_and_line(tmp_path, name, content, reader, line, problem):
-    path = tmp_path / name
-    path.write_text(content)
-    with pytest.raises(DataFormatError) as error:
-        reader(path)
-    assert error.value.path == str(path) and error.value.line == line
-    assert str(error.value).startswith(f"{path}:{line}: {problem}")
-    assert "expected" in str(error.value) and "\n" not in str(error.value)
+# Broken files and the errors they give (file, line, what was expected): tests/test_bad_input.py.
 
 
 def write_squad(path, qas, context="Ann came home."):
@@ -119,33 +88,6 @@ def write_squad(path, qas, context="Ann came home."):
 
 def ann(question_id="q1", **answer):
     return {"id": question_id, "question": "Who?", "answers": [{"text": "Ann", "answer_start": 0, **answer}]}
-
-
-def test_squad_answer_outside_context_is_an_error(tmp_path):
-    path = write_squad(tmp_path / "s.json", [ann(answer_start=99)], context="short")
-    with pytest.raises(DataFormatError, match="q1: answer_start 99 outside its context"):
-        read_squad_json(path)
-
-
-@pytest.mark.parametrize(
-    ("qas", "problem", "expected"),
-    [
-        ([{"id": "q1", "question": "Who?"}], "question q1 has no gold answer", '"answers"'),
-        ([{"id": "q1", "question": "Who?", "answers": []}], "question q1 has no gold answer", "is_impossible"),
-        ([{"id": "q1", "question": "Who?", "answers": [{"text": "Ann"}]}],
-         "question q1: an answer without a text and an integer answer_start", "answer_start"),
-        ([ann(answer_start="0")], "question q1: an answer without a text and an integer answer_start", "answer_start"),
-        ([ann(answer_start=4)], "question q1: answer 'Ann' is not at answer_start 4 (the context has 'cam' there)",
-         "answer_start to be the offset of the answer text"),
-        ([ann(), ann()], "question id q1 appears twice (again in data[0].paragraphs[0])", "unique question ids"),
-    ],
-)  # fmt: skip
-def test_squad_questions_that_cannot_be_scored_name_file_and_id(tmp_path, qas, problem, expected):
-    path = write_squad(tmp_path / "s.json", qas)
-    with pytest.raises(DataFormatError) as error:
-        read_squad_json(path)
-    message = str(error.value)
-    assert message.startswith(f"{path}: {problem}; expected ") and expected in message and "\n" not in message
 
 
 def test_unanswerable_squad_v2_question_is_not_an_unlabelled_one(tmp_path):

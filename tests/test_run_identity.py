@@ -117,25 +117,8 @@ def test_evaluation_output_has_no_tips_or_deprecations(trained):
 
 
 # -- checked before training -------------------------------------------------------------------------
-@pytest.mark.parametrize("key", ["trainer.default_root_dir", "results.path", "submission.dirpath", "export.dirpath"])
-def test_an_output_path_that_cannot_be_written_stops_the_run_before_training(tmp_path, key):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("")
-    target = blocker / "out" / ("results.jsonl" if key == "results.path" else "")
-    root = tmp_path / "runs" if key != "trainer.default_root_dir" else target
-    with pytest.raises(UserError, match=rf"^{key}: cannot write into .*a-file is a file"):
-        quickstart("fit", root, f"--{key}={target}", "--trainer.max_epochs=1")
-    assert not (tmp_path / "runs").exists()  # nothing trained, nothing written
-
-
-def test_a_missing_ckpt_path_is_named(tmp_path):
-    with pytest.raises(UserError, match=r"^--ckpt_path: .*nothing\.ckpt does not exist$"):
-        quickstart("test", tmp_path, f"--ckpt_path={tmp_path / 'nothing.ckpt'}")
-
-
-def test_doc_stride_that_does_not_fit_a_qa_window_is_named_before_any_data_loads(tmp_path):
-    with pytest.raises(UserError, match=r"^data\.doc_stride=400 does not fit task squad: .* < 316"):
-        quickstart("fit", tmp_path, '--data.tasks=[{"name": "squad"}]', "--data.doc_stride=400")
+# Output paths that cannot be written, a missing --ckpt_path, a doc_stride that does not fit: rows of
+# tests/test_bad_input.py.
 
 
 def test_the_doc_stride_rule_is_the_tokenizers(tiny_tokenizer):

@@ -8,7 +8,13 @@ from helpers import cli, results
 
 from lightning_xfer.metrics.bucc import bucc_scores
 from lightning_xfer.metrics.ranking import average_precision_at_20, reciprocal_rank_at_20
-from lightning_xfer.scoring import benchmark_groups, format_report, score_command, score_submission
+from lightning_xfer.scoring import (
+    benchmark_groups,
+    benchmark_languages,
+    format_report,
+    score_command,
+    score_submission,
+)
 
 # (task, language, gold file in ../shared/data as the benchmark distributes it, submission extension)
 GOLD = [
@@ -53,7 +59,8 @@ def submission(tmp_path_factory):
 
 def test_score_reproduces_the_logged_test_scores(submission):
     report = score_submission(submission / "predictions", submission / "labels", "xtreme")
-    assert report.problems == []
+    # one language per task: each is listed as a problem, and no task gets an average over fewer
+    assert len(report.problems) == 7 and all("no predictions and no labels for" in p for p in report.problems)
     logged = {(r["task"], r["language"], r["metric"]): r["value"] for r in results(submission / "results.jsonl")}
     compared = 0
     for task, scores in report.detailed.items():
@@ -64,12 +71,8 @@ def test_score_reproduces_the_logged_test_scores(submission):
                     compared += 1
     assert compared == 15  # panx 4 + udpos 4 metrics, xnli, pawsx, tatoeba 1, xquad, tydiqa 2
     assert set(report.detailed) == {"panx", "udpos", "xnli", "pawsx", "xquad", "tydiqa", "tatoeba"}
-    xquad = report.detailed["xquad"]
-    assert xquad["avg_metric"] == pytest.approx((xquad["avg_exact_match"] + xquad["avg_f1"]) / 2)
-    assert report.detailed["panx"]["avg_metric"] == report.detailed["panx"]["avg_f1"]
-    assert report.detailed["xnli"]["avg_metric"] == report.detailed["xnli"]["avg_accuracy"]
-    # Groups whose tasks are all present get a score; the others (qa lacks mlqa) do not.
-    assert set(report.overall) == {"classification", "tagging"}
+    assert not [key for scores in report.detailed.values() for key in scores if key.startswith("avg_")]
+    assert report.overall == {}
     assert "xquad" in format_report(report)
 
 
@@ -91,7 +94,8 @@ def test_score_of_a_hand_built_submission_is_known_by_hand(tmp_path):
     write_files(labels, {
         "xnli/test-de.tsv": "entailment\nneutral\ncontradiction\nneutral\n",
         "xnli/test-en.tsv": "neutral\nentailment\n",
-        "pawsx/test-de.tsv": "id\tsentence1\tsentence2\tlabel\n1\ta\tb\t1\n2\tc\td\t0\n",
+        **{f"pawsx/test-{language}.tsv": "id\tsentence1\tsentence2\tlabel\n1\ta\tb\t1\n2\tc\td\t0\n"
+           for language in ("en", "de", "es", "fr", "ja", "ko", "zh")},
         "panx/test-de.tsv": "Ada\tB-PER\nLovelace\tI-PER\nin\tO\nLondon\tB-LOC\n",
         "udpos/test-de.tsv": "Hunde\tNOUN\nbellen\tVERB\n",
         "xquad/test-de.json": squad_json({"q1": "Eiffel Tower", "q2": "in Paris"}),
@@ -99,31 +103,33 @@ def test_score_of_a_hand_built_submission_is_known_by_hand(tmp_path):
     write_files(predictions, {
         "xnli/test-de.tsv": "entailment\nneutral\ncontradiction\nentailment\n",  # 3 of 4
         "xnli/test-en.tsv": "neutral\nneutral\n",  # 1 of 2
-        "pawsx/test-de.tsv": "1\n0\n",  # 2 of 2
+        **{f"pawsx/test-{language}.tsv": "1\n0\n" for language in ("de", "es", "fr", "ja", "ko", "zh")},  # 2 of 2
+        "pawsx/test-en.tsv": "0\n1\n",  # 0 of 2
         "panx/test-de.tsv": "B-PER\nI-PER\nO\nO\n",  # PER found, LOC missed
         "udpos/test-de.tsv": "NOUN\nVERB\n",
         "xquad/test-de.json": json.dumps({"q1": "the Eiffel Tower", "q2": "Paris France"}),
     })  # fmt: skip
     report = score_submission(predictions, labels, "xtreme")
-    assert report.problems == []
+    # PAWS-X has all 7 languages (en 0 of 2 right, the others 2 of 2): the only task with an average.
+    # The others have some of theirs: each is a problem, scored per language, never averaged over fewer.
+    assert sorted(p.split(":")[0] for p in report.problems) == ["panx", "udpos", "xnli", "xquad"]
+    assert "xnli: no predictions and no labels for ar, bg, el, es, fr, hi, ru, sw, th, tr, ur, vi, zh; xtreme " \
+           "averages xnli over its 15 languages" in report.problems[0]  # fmt: skip
+    pawsx = {"en": 0.0, **{language: 100.0 for language in ("de", "es", "fr", "ja", "ko", "zh")}}
     assert report.detailed == {
-        "xnli": {"accuracy": {"de": 75.0, "en": 50.0}, "avg_accuracy": 62.5, "avg_metric": 62.5},
-        "pawsx": {"accuracy": {"de": 100.0}, "avg_accuracy": 100.0, "avg_metric": 100.0},
+        "xnli": {"accuracy": {"de": 75.0, "en": 50.0}},
+        "pawsx": {"accuracy": pawsx, "avg_accuracy": 600 / 7, "avg_metric": 600 / 7},
         # 1 of 1 predicted entity is right, 1 of 2 gold entities found: F1 2 x 1 x 0.5 / 1.5.
         "panx": {"f1": {"de": 66.66666666666666}, "precision": {"de": 100.0}, "recall": {"de": 50.0},
-                 "token_accuracy": {"de": 75.0}, "avg_f1": 66.66666666666666, "avg_precision": 100.0,
-                 "avg_recall": 50.0, "avg_token_accuracy": 75.0, "avg_metric": 66.66666666666666},
+                 "token_accuracy": {"de": 75.0}},
         "udpos": {"f1": {"de": 100.0}, "precision": {"de": 100.0}, "recall": {"de": 100.0},
-                  "token_accuracy": {"de": 100.0}, "avg_f1": 100.0, "avg_precision": 100.0, "avg_recall": 100.0,
-                  "avg_token_accuracy": 100.0, "avg_metric": 100.0},
+                  "token_accuracy": {"de": 100.0}},
         # q1 exact after normalisation; q2 "paris france" vs "in paris": P 1/2, R 1/2, F1 1/2.
-        "xquad": {"exact_match": {"de": 50.0}, "f1": {"de": 75.0}, "avg_exact_match": 50.0, "avg_f1": 75.0,
-                  "avg_metric": 62.5},
+        "xquad": {"exact_match": {"de": 50.0}, "f1": {"de": 75.0}},
     }  # fmt: skip
-    # Groups with every task present; qa lacks MLQA and TyDiQA, retrieval is absent.
-    assert report.overall == {"classification": 81.25, "tagging": 83.33333333333333}
+    assert report.overall == {}  # every group has a task without all its languages
     text = format_report(report)
-    assert "test / xnli" in text and "avg_metric  xnli 62.50" in text and "classification 81.25" in text
+    assert "test / xnli" in text and "avg_metric  pawsx 85.71" in text and "PROBLEM: xnli: no predictions" in text
 
 
 def test_score_groups_come_from_the_catalogue_with_the_official_names():
@@ -142,16 +148,19 @@ def test_score_groups_come_from_the_catalogue_with_the_official_names():
 
 def test_xtreme_r_retrieval_group_of_three_tasks(tmp_path):
     labels, predictions = tmp_path / "labels", tmp_path / "predictions"
-    write_files(labels, {
-        "tatoeba/test-de.tsv": "0\n1\n2\n3\n",
-        "mewslix/test-de.json": json.dumps({"m1": ["Q1"], "m2": ["Q2"]}),
-        "lareqa/test-de.json": json.dumps({"q1": ["a", "b"]}),
-    })  # fmt: skip
-    write_files(predictions, {
-        "tatoeba/test-de.tsv": "0\n1\n0\n0\n",  # 2 of 4
-        "mewslix/test-de.json": json.dumps({"m1": ["Q1"], "m2": ["Q9"]}),  # reciprocal ranks 1 and 0
-        "lareqa/test-de.json": json.dumps({"q1": ["b", "a"]}),  # both relevant first: AP 1
-    })  # fmt: skip
+    gold = {"tatoeba": "0\n1\n2\n3\n", "mewslix": json.dumps({"m1": ["Q1"], "m2": ["Q2"]}),
+            "lareqa": json.dumps({"q1": ["a", "b"]})}  # fmt: skip
+    predicted = {
+        "tatoeba": "0\n1\n0\n0\n",  # 2 of 4
+        "mewslix": json.dumps({"m1": ["Q1"], "m2": ["Q9"]}),  # reciprocal ranks 1 and 0
+        "lareqa": json.dumps({"q1": ["b", "a"]}),  # both relevant first: AP 1
+    }
+    for folder, files in ((labels, gold), (predictions, predicted)):  # every language: a task averages all of its
+        for task, text in files.items():
+            extension = "tsv" if task == "tatoeba" else "json"
+            write_files(
+                folder, {f"{task}/test-{lang}.{extension}": text for lang in benchmark_languages(task, "xtreme-r")}
+            )
     report = score_submission(predictions, labels, "xtreme-r")
     assert report.problems == []
     metrics = {task: scores["avg_metric"] for task, scores in report.detailed.items()}

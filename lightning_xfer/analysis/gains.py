@@ -113,6 +113,23 @@ def missing_cells(scores: pd.DataFrame) -> pd.DataFrame:
     return merged[merged["present"].isna()][columns].sort_values(columns).reset_index(drop=True)
 
 
+def missing_runs(scores: pd.DataFrame) -> pd.DataFrame:
+    """Runs of the grid that have no score at all: a condition x target x seed that another run of the
+    same encoder shows exists. Columns: encoder, intermediate, target, seed.
+
+    `missing_cells` only sees languages of runs that are there; a run that never finished (or was
+    left out of the table) would otherwise drop its whole cell from the gains without a word.
+    """
+    columns = ["encoder", "intermediate", "target", "seed"]
+    if scores.empty:
+        return pd.DataFrame(columns=columns)
+    present = scores[columns].drop_duplicates()
+    axes = [present[["encoder", c]].drop_duplicates() for c in ("intermediate", "target", "seed")]
+    grid = axes[0].merge(axes[1], on="encoder").merge(axes[2], on="encoder")
+    merged = grid.merge(present.assign(present=True), on=columns, how="left")
+    return merged[merged["present"].isna()][columns].sort_values(columns).reset_index(drop=True)
+
+
 def language_means(frame: pd.DataFrame, value: str) -> pd.DataFrame:
     """`value` averaged over seeds per encoder x condition x target x language, with language facts."""
     keys = ["encoder", "intermediate", "target", "language"]

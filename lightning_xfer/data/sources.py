@@ -16,6 +16,7 @@ from pathlib import Path
 from lightning_xfer.cache import cache_dir
 from lightning_xfer.errors import UserError
 from lightning_xfer.languages import template_fields
+from lightning_xfer.readers.checks import check_unique_ids, undecodable
 from lightning_xfer.readers.squad_json import read_squad_json, unlabelled_question
 from lightning_xfer.tasks import Task, TaskConfig
 
@@ -152,7 +153,11 @@ def _load_local_or_hub(task: Task, config: TaskConfig, split: str, language: str
 def _read(paths: list[Path], task: Task, language: str, labelled: bool) -> LoadedSplit:
     examples = []
     for path in paths:
-        read = task.local.reader(path, language)
+        try:
+            read = task.local.reader(path, language)
+        except UnicodeDecodeError as error:
+            raise undecodable(path, error) from None
+        check_unique_ids(path, read)
         for example in read:
             # QA readers mark a question without gold answers with `answers` None (see read_qa_file).
             if "answers" in example and example["answers"] is None:

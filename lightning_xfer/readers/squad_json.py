@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from lightning_xfer.errors import DataFormatError
+from lightning_xfer.readers.checks import undecodable
 
 _EXPECTED = 'SQuAD JSON: {"data": [{"title", "paragraphs": [{"context", "qas": [{"id", "question", "answers"}]}]}]}'
 _EXPECTED_ANSWER = '"answers": [{"text": <the answer>, "answer_start": <its character offset in the context>}]'
@@ -39,6 +40,8 @@ def read_squad_json(path: str | Path, labelled: bool = True) -> list[dict]:
             document = json.load(handle)
     except json.JSONDecodeError as error:
         raise DataFormatError(path, error.lineno, f"invalid JSON ({error.msg})", _EXPECTED) from None
+    except UnicodeDecodeError as error:
+        raise undecodable(path, error) from None
     if not isinstance(document, dict) or not isinstance(document.get("data"), list):
         raise DataFormatError(path, None, "no top-level 'data' list", _EXPECTED)
     examples, seen = [], set()

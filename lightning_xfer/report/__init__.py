@@ -23,7 +23,7 @@ def report_command(argv: list[str]) -> None:
     """Parse the command line and write the report."""
     from lightning_xfer.analysis.claims import MIN_SEEDS
 
-    parser = argparse.ArgumentParser(prog="lightning_xfer report", description=COMMAND_HELP)
+    parser = argparse.ArgumentParser(allow_abbrev=False, prog="lightning_xfer report", description=COMMAND_HELP)
     parser.add_argument("results", type=Path, help="results table (.csv, .parquet, .jsonl) or a study file (.yaml)")
     parser.add_argument("--out", type=Path, help="report folder (default: <results folder>/report)")
     parser.add_argument("--runs", type=Path, help="folder of the run directories, for per-example files "
@@ -54,7 +54,10 @@ def report_command(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     if args.min_seeds < 2:
         parser.error("--min-seeds must be at least 2: one seed gives no interval")
-    table, runs_root = load_results(args.results, dict(item.split("=", 1) for item in args.set))
+    from lightning_xfer.study.spec import parse_assignments
+
+    table, runs_root = load_results(args.results, parse_assignments(args.set))
+    warn_about_gaps(table)
     out = args.out or args.results.parent / "report"
     markdown, page = write_report(table, out, runs_root=args.runs or runs_root, source=str(args.results),
                                   n_boot=args.bootstrap, min_seeds=args.min_seeds,
@@ -81,7 +84,9 @@ def findings_text(markdown: str) -> str:
 def load_results(path: Path, overrides: dict[str, str] | None = None) -> tuple[pd.DataFrame, Path]:
     """(table, runs folder): a results table file as it is, or a study file's table collected from its runs.
 
-    A table file's columns are not checked here: `write_report` reports missing ones.
+    A table with nothing to analyse (an empty file, only a header, no column to read a score from)
+    or with a score twice is an error here; missing optional columns (`seed`, `run`) are the
+    report's to note.
     """
     import pandas as pd
 
@@ -91,24 +96,79 @@ def load_results(path: Path, overrides: dict[str, str] | None = None) -> tuple[p
     if not path.exists():
         raise UserError(f"{path} does not exist; give a results table (`study results` writes one) or a study file")
     if path.suffix in (".yaml", ".yml"):
-        from lightning_xfer.study.graph import expand
-        from lightning_xfer.study.spec import load_study
+        from lightning_xfer.study.graph import load_runs
         from lightning_xfer.study.table import results_table
 
-        spec = load_study(path, overrides)
-        return results_table(spec.study, expand(spec)), Path(spec.out)
-    if path.suffix in (".parquet", ".jsonl"):
-        table = (
-            pd.read_parquet(path)
-            if path.suffix == ".parquet"
-            else pd.read_json(path, lines=True, dtype={"language": str})
-        )
-        refuse_duplicates(table, str(path))
-        return table, path.parent
-    text_columns = {"language": str, "intermediate": str, "target": str, "encoder": str, "run": str}
-    table = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=text_columns)
+        spec, runs = load_runs(path, overrides)
+        table = results_table(spec.study, runs)
+        if table.empty:
+            raise UserError(f"{path}: no run of study {spec.study} has completed, so there is no score to report "
+                            "(`study status` shows each run's state)")  # fmt: skip
+        return table, Path(spec.out)
+    if overrides:
+        raise UserError(f"--set {', '.join(overrides)}: sets a study file's variables; {path} is a results table")
+    try:
+        table = _read_table_file(path)
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{path}: the file is empty; expected a results table with a header row") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"{path}: not UTF-8 ({error.reason} at byte {error.start}); expected a results table") from None
+    except (ValueError, OSError) as error:  # pandas' parsers raise these for a file that is not a table
+        raise UserError(f"{path}: cannot read it as a results table ({str(error).splitlines()[0]})") from None
+    check_columns(table, path)
     refuse_duplicates(table, str(path))
     return table, path.parent
+
+
+def _read_table_file(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".jsonl":
+        if not path.stat().st_size:
+            raise pd.errors.EmptyDataError("empty")
+        return pd.read_json(path, lines=True, dtype={"language": str})
+    text_columns = {"language": str, "intermediate": str, "target": str, "encoder": str, "run": str}
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=text_columns)
+
+
+def check_columns(table: pd.DataFrame, path: Path) -> None:
+    """The columns a score is read from are there, and there is at least one row."""
+    from lightning_xfer.analysis.scores import REQUIRED
+    from lightning_xfer.errors import UserError
+    from lightning_xfer.study.table import COLUMNS
+
+    missing = [column for column in REQUIRED if column not in table.columns]
+    if missing:
+        raise UserError(f"{path}: no column {', '.join(missing)} (it has {', '.join(map(str, table.columns))}); "
+                        f"expected a results table with {', '.join(COLUMNS)} (`study results` writes one)")  # fmt: skip
+    if table.empty:
+        raise UserError(f"{path}: only a header, no scores; expected one row per score (`study results` writes them)")
+
+
+def warn_about_gaps(table: pd.DataFrame) -> None:
+    """Say in the output what the report leaves out: runs and languages missing from the grid, or
+    every score when none is a target's primary test score."""
+    from lightning_xfer.analysis.gains import missing_cells, missing_runs
+    from lightning_xfer.analysis.scores import primary_scores, usable_table
+    from lightning_xfer.errors import notice
+
+    scores = primary_scores(usable_table(table)[0])
+    if scores.empty:
+        notice("no row is a test-stage score of a target's primary metric (`task` = `target`, `stage` test): "
+               "the report says no analysis is possible")  # fmt: skip
+        return
+    for row in missing_runs(scores).itertuples():
+        notice(f"no scores for {row.intermediate} on {row.target} with {row.encoder}, seed {row.seed}: that cell is "
+               "left out of the report (did its run complete? `study status` shows it)")  # fmt: skip
+    cells = missing_cells(scores)
+    if len(cells):
+        shown = "; ".join(f"{r.intermediate} on {r.target} with {r.encoder}, seed {r.seed}: {r.language}"
+                          for r in cells.head(5).itertuples())  # fmt: skip
+        more = f" and {len(cells) - 5} more" if len(cells) > 5 else ""
+        notice(f"{len(cells)} language score(s) missing from runs that have others, left out of their gains: {shown}"
+               f"{more}")  # fmt: skip
 
 
 def write_report(

@@ -17,6 +17,7 @@ KIND_NOTES = {
 
 def plan_command(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         prog="lightning_xfer plan",
         description="Per-GPU memory of fine-tuning an encoder under DDP, ZeRO-2, FSDP2, ZeRO-3 and ZeRO-3 + "
         "offload, and of LoRA on frozen bf16 weights (DDP, ZeRO-3), the GPUs each needs, and the config that fits.",
@@ -100,6 +101,7 @@ def _gib(value: int) -> str:
 
 def consolidate_command(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         prog="lightning_xfer consolidate",
         description="Write a checkpoint's encoder (a .ckpt file, a DeepSpeed ZeRO folder, an FSDP2 "
         "torch.distributed.checkpoint folder) as a save_pretrained folder, for model.encoder.name.",

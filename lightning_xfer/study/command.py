@@ -8,20 +8,24 @@ import time
 from pathlib import Path
 
 from lightning_xfer.errors import UserError
-from lightning_xfer.study.graph import Run, expand
+from lightning_xfer.study.graph import Run, load_runs
 from lightning_xfer.study.records import status_of
-from lightning_xfer.study.spec import load_study
+from lightning_xfer.study.spec import parse_assignments
 from lightning_xfer.study.table import pivot, results_table, write_table
 
 
 def study_command(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="lightning_xfer study", description="The three-phase study grid.")
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, prog="lightning_xfer study", description="The three-phase study grid."
+    )
     sub = parser.add_subparsers(dest="action", required=True)
     parsers = {
-        "show": sub.add_parser("show", help="print every run with its exact commands"),
-        "run": sub.add_parser("run", help="run what is left of the study (skips complete runs, resumes others)"),
-        "status": sub.add_parser("status", help="done / running / failed / pending per run"),
-        "results": sub.add_parser("results", help="collect one results table and print the pivot"),
+        "show": sub.add_parser("show", allow_abbrev=False, help="print every run with its exact commands"),
+        "run": sub.add_parser(
+            "run", allow_abbrev=False, help="run what is left of the study (skips complete runs, resumes others)"
+        ),
+        "status": sub.add_parser("status", allow_abbrev=False, help="done / running / failed / pending per run"),
+        "results": sub.add_parser("results", allow_abbrev=False, help="collect one results table and print the pivot"),
     }
     for action in parsers.values():
         action.add_argument("file", type=Path, help="the study file (configs/studies/*.yaml)")
@@ -38,11 +42,8 @@ def study_command(argv: list[str]) -> None:
     parsers["results"].add_argument("--output", type=Path, help="default: <out>/results.<format>")
     args = parser.parse_args(argv)
 
-    bad = [item for item in args.set if "=" not in item]
-    if bad:
-        raise UserError(f"--set expects NAME=VALUE, got {bad[0]!r}")
-    spec = load_study(args.file, dict(item.split("=", 1) for item in args.set))
-    every_run = runs = expand(spec)
+    spec, every_run = load_runs(args.file, parse_assignments(args.set))
+    runs = every_run
     if args.only:
         runs = [r for r in runs if any(text in r.id for text in args.only)]
         if not runs:

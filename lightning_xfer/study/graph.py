@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shlex
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from lightning_xfer.errors import UserError
-from lightning_xfer.study.spec import NONE, EncoderEntry, StudySpec, substitute
+from lightning_xfer.study.spec import NONE, EncoderEntry, StudySpec, load_study, substitute
 
 
 @dataclass(frozen=True)
@@ -52,15 +55,18 @@ class Run:
 
     def shell(self) -> list[str]:
         """Each command as a line a user can paste."""
-        return [" ".join(["python -m lightning_xfer", *(_quote(a) for a in command)]) for command in self.commands]
+        return [shlex.join(["python", "-m", "lightning_xfer", *command]) for command in self.commands]
 
     @property
     def last_checkpoint(self) -> Path:
         return self.directory / "checkpoints" / "last.ckpt"
 
 
-def _quote(argument: str) -> str:
-    return f"'{argument}'" if any(c in argument for c in ' []{}"*?$') else argument
+def id_part(name: str) -> str:
+    """`name` as a piece of a run id, which is also a directory under `out`: no `/` (a hub name
+    `org/model` would nest the run's folder, `..` escape `out`), no shell or glob characters."""
+    safe = re.sub(r"[^A-Za-z0-9_.+=-]+", "-", name)
+    return re.sub(r"\.{2,}", ".", safe).strip(".-") or "unnamed"
 
 
 class _Configs:
@@ -105,11 +111,19 @@ class _Configs:
         return tasks
 
 
-def expand(spec: StudySpec) -> list[Run]:
-    """Every run of the study in dependency order; every problem of the study is raised at once."""
+def load_runs(path: Path, overrides: dict[str, str] | None = None) -> tuple[StudySpec, list[Run]]:
+    """A study file's spec and runs; the problems of the file and of its graph are raised together."""
+    problems: list[str] = []
+    spec = load_study(path, overrides, problems)
+    return spec, expand(spec, problems)
+
+
+def expand(spec: StudySpec, problems: list[str] | None = None) -> list[Run]:
+    """Every run of the study in dependency order; every problem of the study (with `problems`,
+    those already found in its file) is raised at once."""
     from lightning_xfer.tasks import catalogue, groups
 
-    problems: list[str] = []
+    problems = list(problems or [])
     configs = _Configs(spec, problems)
     known_tasks, known_groups = catalogue(), groups()
 
@@ -165,6 +179,10 @@ def expand(spec: StudySpec) -> list[Run]:
                 start = exported.get(condition)
                 for target, (config, trains) in targets.items():
                     runs.append(_target_run(spec, configs, encoder, condition, start, target, config, trains, seed))
+    twice = [name for name, count in Counter(run.id for run in runs).items() if count > 1]
+    if twice:
+        problems.append(f"run id {twice[0]} is made twice: give the encoders distinct names (ids keep only "
+                        "letters, digits and `_.+=-` of a name)")  # fmt: skip
     if problems:
         raise UserError("the study has problems:\n  " + "\n  ".join(dict.fromkeys(problems)))
     return runs
@@ -258,7 +276,7 @@ def _test_final(args: list[str], directory: Path) -> list[str]:
 
 def _pretrain_run(spec, configs, encoder) -> Run:
     seed = encoder.pretrain_seed
-    run_id = f"pretrain.{encoder.name}.s{seed}"
+    run_id = f"pretrain.{id_part(encoder.name)}.s{seed}"
     directory = Path(spec.out) / run_id
     args = [*_config_args(configs, [*spec.base, *encoder.configs, encoder.pretrain])]
     args += _common(spec, run_id, "pretrain", directory, seed, encoder, NONE, NONE)
@@ -269,7 +287,7 @@ def _pretrain_run(spec, configs, encoder) -> Run:
 
 
 def _intermediate_run(spec, configs, encoder, condition, members, seed, pretrained: Run | None) -> Run:
-    run_id = f"intermediate.{encoder.name}.{condition}.s{seed}"
+    run_id = f"intermediate.{id_part(encoder.name)}.{id_part(condition)}.s{seed}"
     directory = Path(spec.out) / run_id
     args = [*_config_args(configs, [*spec.base, *encoder.configs, members[0]])]
     if len(members) > 1:
@@ -286,7 +304,7 @@ def _intermediate_run(spec, configs, encoder, condition, members, seed, pretrain
 
 def _target_run(spec, configs, encoder, condition, start: Run | None, target, config, trains, seed) -> Run:
     phase = "target" if trains else "zero-shot"
-    run_id = f"{phase}.{encoder.name}.{condition}.{target}.s{seed}"
+    run_id = f"{phase}.{id_part(encoder.name)}.{id_part(condition)}.{id_part(target)}.s{seed}"
     directory = Path(spec.out) / run_id
     args = [*_config_args(configs, [*spec.base, *encoder.configs, config])]
     args += _common(spec, run_id, phase, directory, seed, encoder, condition, target)

@@ -17,6 +17,7 @@ file is read into these dataclasses and checked as a whole before anything train
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -174,19 +175,77 @@ class StudySpec:
     """The study file itself (filled in when it is read)."""
 
 
-def load_study(path: Path, overrides: dict[str, str] | None = None) -> StudySpec:
-    """Read and check a study file; every problem is reported at once, before anything runs."""
+def parse_assignments(items: list[str], flag: str = "--set") -> dict[str, str]:
+    """`NAME=VALUE` items of a command line as a mapping; anything else is the user's error."""
+    bad = [item for item in items if "=" not in item or not item.split("=", 1)[0].strip()]
+    if bad:
+        raise UserError(f"{flag} {bad[0]!r}: expected NAME=VALUE (e.g. {flag} out=runs/mine)")
+    return {name.strip(): value for name, value in (item.split("=", 1) for item in items)}
+
+
+def _overrides(path: Path, declared: dict[str, Any], overrides: dict[str, str], problems: list[str]) -> dict[str, str]:
+    """The `--set` values to use; the others are problems. A name the study does not declare would be
+    ignored (`--set seed=[0]` for `seeds`), and a value that is not YAML on its own (`--set 'seeds=[0'`)
+    would break the file it is written into."""
+    accepted = {}
+    for name, value in overrides.items():
+        if name not in declared:
+            close = difflib.get_close_matches(name, list(declared), n=3, cutoff=0.6)
+            hint = f"did you mean {', '.join(close)}? " if close else ""
+            known = ", ".join(sorted(declared)) or "none"
+            problems.append(
+                f"--set {name}: not a variable of {path}; {hint}its variables are {known} (a study "
+                f"takes another only where its file declares it under `variables:` and uses ${{{name}}})"
+            )
+            continue
+        try:
+            yaml.safe_load(value)
+        except yaml.YAMLError as error:
+            reason = str(getattr(error, "problem", None) or error).splitlines()[0]
+            problems.append(f"--set {name}={value}: not a YAML value ({reason}); expected e.g. {name}=[0, 1]")
+            continue
+        accepted[name] = value
+    return accepted
+
+
+def load_study(path: Path, overrides: dict[str, str] | None = None, problems: list[str] | None = None) -> StudySpec:
+    """Read and check a study file; every problem is reported at once, before anything runs.
+
+    With a `problems` list, the problems are added to it instead of raised, so that the caller can
+    add those of the graph (`graph.load_runs`) and report all of them in one round.
+    """
     path = Path(path)
     try:
-        raw_text = path.read_text()
+        raw_text = path.read_text(encoding="utf-8")
         raw = yaml.safe_load(raw_text)
-    except (OSError, yaml.YAMLError) as error:
-        raise UserError(f"{path}: cannot read the study file ({error})") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise UserError(f"{path}: cannot read the study file ({str(error).splitlines()[0]})") from None
     if not isinstance(raw, dict):
         raise UserError(f"{path}: expected a mapping with `study:`, `encoders:`, `targets:`, ...")
-    problems: list[str] = []
-    variables = {**(raw.get("variables") or {}), **(overrides or {})}
-    document = yaml.safe_load(substitute(raw_text, variables, str(path), problems))
+    found: list[str] = []
+    declared = raw.get("variables") or {}
+    if not isinstance(declared, dict):
+        found.append(f"{path}: `variables:` expected a mapping of names to values, got {declared!r}")
+        declared = {}
+    variables = {**declared, **_overrides(path, declared, overrides or {}, found)}
+    try:
+        document = yaml.safe_load(substitute(raw_text, variables, str(path), found))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        reason = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise UserError(f"{where}: not YAML once its ${{variables}} are filled in ({reason}); expected each "
+                        "variable's value to be a YAML value") from None  # fmt: skip
+    spec = _read_document(path, document, variables, found)
+    if problems is not None:
+        problems += found
+    elif found:
+        raise UserError("the study file has problems:\n  " + "\n  ".join(found))
+    return spec
+
+
+def _read_document(path: Path, document: dict, variables: dict[str, Any], problems: list[str]) -> StudySpec:
+    """The study's fields from its YAML document; every problem is added to `problems`."""
     known = {f.name for f in fields(StudySpec)} - {"source"}
     problems += [
         f"{path}: unknown key `{key}`; known: {', '.join(sorted(known))}" for key in document if key not in known
@@ -195,44 +254,59 @@ def load_study(path: Path, overrides: dict[str, str] | None = None) -> StudySpec
         problems.append(f"{path}: `study:` (the study's name) is missing")
     spec = StudySpec(study=str(document.get("study", path.stem)), source=path)
     spec.variables = variables
-    for key in ("out", "checkpoint_every", "wandb_project"):
+    for key in ("out", "wandb_project"):
         if key in document:
             setattr(spec, key, document[key])
+    if "checkpoint_every" in document:  # checked here, not when each run's ModelCheckpoint rejects it
+        before = len(problems)
+        every = _as_int(document["checkpoint_every"], "checkpoint_every", path, problems)
+        if every < 1 and len(problems) == before:
+            problems.append(f"{path}: `checkpoint_every:` expected a positive number of steps, got {every}")
+        spec.checkpoint_every = every
     for key in ("intermediate", "base", "args", "multitask_args"):
         if key in document:
             setattr(spec, key, [str(item) for item in _as_list(document[key], key, path, problems)])
     spec.seeds = [
         _as_int(s, "seeds", path, problems) for s in _as_list(document.get("seeds", [0]), "seeds", path, problems)
     ]
-    spec.steps = {str(k): _as_int(v, f"steps.{k}", path, problems) for k, v in (document.get("steps") or {}).items()}
+    steps = _as_mapping(document.get("steps"), "steps", path, problems)
+    spec.steps = {str(k): _as_int(v, f"steps.{k}", path, problems) for k, v in steps.items()}
     problems += [
         f"{path}: steps.{k}: expected `pretrain`, `intermediate` or `target`"
         for k in spec.steps
         if k not in ("pretrain", "intermediate", "target")
     ]
-    spec.tasks = {str(k): str(v) for k, v in (document.get("tasks") or {}).items()}
+    spec.tasks = {str(k): str(v) for k, v in _as_mapping(document.get("tasks"), "tasks", path, problems).items()}
     spec.targets = _named_configs(document.get("targets"), "targets", path, problems)
     spec.encoders = [
         _encoder(e, path, problems) for e in _as_list(document.get("encoders"), "encoders", path, problems)
     ]
     if "slurm" in document:
+        slurm = _as_mapping(document["slurm"], "slurm", path, problems)
         slurm_fields = {f.name for f in fields(SlurmSettings)}
-        unknown = [k for k in document["slurm"] if k not in slurm_fields]
+        unknown = [k for k in slurm if k not in slurm_fields]
         problems += [f"{path}: slurm.{k}: unknown; known: {', '.join(sorted(slurm_fields))}" for k in unknown]
-        spec.slurm = SlurmSettings(**{k: v for k, v in document["slurm"].items() if k in slurm_fields})
+        spec.slurm = SlurmSettings(**{k: v for k, v in slurm.items() if k in slurm_fields})
     if "hardware" in document:
+        hardware = _as_mapping(document["hardware"], "hardware", path, problems)
         hardware_fields = {f.name for f in fields(HardwareSettings)}
-        unknown = [k for k in document["hardware"] or {} if k not in hardware_fields]
+        unknown = [k for k in hardware if k not in hardware_fields]
         problems += [f"{path}: hardware.{k}: unknown; known: {', '.join(sorted(hardware_fields))}" for k in unknown]
-        spec.hardware = HardwareSettings(**{k: v for k, v in (document["hardware"] or {}).items()
-                                            if k in hardware_fields})  # fmt: skip
+        spec.hardware = HardwareSettings(**{k: v for k, v in hardware.items() if k in hardware_fields})
     if not spec.encoders:
         problems.append(f"{path}: `encoders:` names no encoder")
     if not spec.targets:
         problems.append(f"{path}: `targets:` names no target task")
-    if problems:
-        raise UserError("the study file has problems:\n  " + "\n  ".join(problems))
     return spec
+
+
+def _as_mapping(value: Any, key: str, path: Path, problems: list[str]) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{path}: `{key}:` expected a mapping, got {value!r}")
+        return {}
+    return value
 
 
 def _as_list(value: Any, key: str, path: Path, problems: list[str]) -> list:

@@ -31,14 +31,25 @@ DEFAULTS = {"tuning": "full", "step": None}
 training step of the weights scored; unknown in older tables)."""
 KEY = ["run", "stage", "task", "language", "metric"]
 """What identifies a score; validation (`val`) rows add their `step` (each validation is a score of its own)."""
+RUN_PLACE = ["encoder", "intermediate", "target", "seed", "phase"]
+"""What identifies a run in a table without the `run` column."""
+
+
+def _key_columns(table: pd.DataFrame) -> list[str]:
+    """`KEY` as far as the table has it; a table without `run` (an older or hand-made one) names its run
+    by its place in the grid instead."""
+    run = ["run"] if "run" in table.columns else [c for c in RUN_PLACE if c in table.columns]
+    return [*run, *(c for c in KEY[1:] if c in table.columns)]
 
 
 def duplicate_keys(table: pd.DataFrame) -> pd.DataFrame:
     """Rows whose key (`KEY`, plus `step` for validation (`val`) rows) occurs more than once."""
-    if not set(KEY) <= set(table.columns):
+    key = _key_columns(table)
+    if not {"task", "language", "metric"} <= set(key):
         return table.iloc[:0]
-    step = table["step"] if "step" in table.columns else pd.Series(None, index=table.index, dtype=object)
-    keyed = table[KEY].assign(_step=step.where(table["stage"] != "test").astype(str))
+    keyed = table[key].astype(str)
+    if "stage" in table.columns and "step" in table.columns:
+        keyed = keyed.assign(_step=table["step"].where(table["stage"] != "test").astype(str))
     return table[keyed.duplicated(keep=False)]
 
 
@@ -46,12 +57,12 @@ def refuse_duplicates(table: pd.DataFrame, source: str) -> None:
     """A table where one score appears twice would be averaged or counted twice: stop and say where."""
     duplicates = duplicate_keys(table)
     if len(duplicates):
-        first = duplicates.iloc[0]
-        raise UserError(f"{source}: {len(duplicates)} rows repeat a key (run, stage, task, language, metric), e.g. "
-                        f"{first['run']} / {first['stage']} / {first['task']} / {first['language']} / "
-                        f"{first['metric']}; a results table holds one score per key (rows written twice by "
-                        "tests run twice before results were keyed: run `study results` again on the runs, or "
-                        "drop the older rows)")  # fmt: skip
+        key = _key_columns(table)
+        first = " / ".join(str(duplicates.iloc[0][c]) for c in key)
+        raise UserError(f"{source}: {len(duplicates)} rows repeat a key ({', '.join(key)}), e.g. {first}; a results "
+                        "table holds one score per key (a table written twice into one file, or rows written twice "
+                        "by tests run twice before results were keyed: run `study results` again on the runs, or "
+                        "drop the repeated rows)")  # fmt: skip
 
 
 def results_table(study: str, runs: list[Run]) -> pd.DataFrame:
