@@ -186,3 +186,17 @@ def test_findings_say_what_the_data_cannot_support():
     assert "helps" not in described and "hurts" not in described
     limits = limitation_sentences([("e", "squad", "xnli")], ["xx"], [])
     assert "no `none` run" in limits[0] and "does not know xx" in limits[1]
+
+
+def test_a_groups_slope_verdict_is_its_tested_all_languages_row():
+    # the slope on pre-training size is tested once per group, on the all-languages row; the sentence
+    # once printed the first tier row's verdict, "descriptive", with 3 seeds
+    study = generate(PlantedStudy(encoders=("xlm-roberta-base",), targets=("xnli",), seeds=(0, 1, 2), seed=5))
+    summary = decide(robustness_summary(paired_gains(primary_scores(study.table)))).summary
+    tested = summary[summary["tier"] == "all"]
+    assert (tested["slope_verdict"] != "descriptive").all()
+    sentences = result_sentences(summary)
+    assert len(sentences) == len(tested)
+    for sentence, verdict in zip(sentences, tested.sort_values(["encoder", "intermediate", "target"])["slope_verdict"],
+                                 strict=True):  # fmt: skip
+        assert "slope on log10 pre-training GiB" in sentence and sentence.endswith(f"({verdict}).")

@@ -84,7 +84,9 @@ def result_sentences(summary: pd.DataFrame) -> list[str]:
             label = "all" if tier == ALL else tier
             parts.append(f"{label} {_points(row.gain, row.ci_low, row.ci_high)} ({int(row.n_languages)} "
                          f"languages; {row.verdict})")  # fmt: skip
-        first = rows.iloc[0]
+        # ratio and slope are per group (the same on every tier row), but only the all-languages
+        # row is tested for the slope, so its verdict is the group's
+        first = rows[rows["tier"] == ALL].iloc[0] if (rows["tier"] == ALL).any() else rows.iloc[0]
         if np.isfinite(first.ratio_ci_low) and np.isfinite(first.ratio_ci_high):
             parts.append(f"low/high ratio {first.ratio_low_high:.2f} [{first.ratio_ci_low:.2f}, "
                          f"{first.ratio_ci_high:.2f}] (Fieller)")  # fmt: skip
