@@ -61,7 +61,7 @@ def scores(config: TaskConfig, family_changes: dict, autocast: bool) -> dict[str
     return results
 
 
-def lareqa(articles: int) -> None:
+def lareqa(articles: int, bf16: bool) -> None:
     folder = Path(tempfile.mkdtemp(prefix="lareqa-subset-"))
     for path in sorted((SHARED / "lareqa" / "xquad-r").glob("*.json")):
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -82,6 +82,8 @@ def lareqa(articles: int) -> None:
     }
     print(f"LAReQA, untrained e5, first {articles} articles of {languages}: mAP@20")
     for name, (changes, autocast) in variants.items():
+        if not bf16 and not changes.get("embed_in_fp32", True):
+            continue
         start = time.time()
         values = scores(config, changes, autocast)
         mean = sum(values.values()) / len(values)
@@ -89,10 +91,11 @@ def lareqa(articles: int) -> None:
         print(f"  {name:52s} mean {mean:6.2f}  ({detail})  [{time.time() - start:.0f} s]", flush=True)
 
 
-def tatoeba(languages: list[str]) -> None:
+def tatoeba(languages: list[str], skip_bf16: bool = False) -> None:
     print(f"Tatoeba, untrained e5, {languages}: accuracy")
     config = TaskConfig("tatoeba", data_dir=str(SHARED / "tatoeba"), languages=languages)
-    for name, changes in (("fp32 (XTREME)", {}), ("bf16 autocast", {"embed_in_fp32": False})):
+    variants = (("fp32 (XTREME)", {}), ("bf16 autocast", {"embed_in_fp32": False}))
+    for name, changes in variants[: 1 if skip_bf16 else 2]:
         values = scores(config, changes, autocast=True)
         mean = sum(values.values()) / len(values)
         print(f"  {name:20s} mean {mean:6.2f}  " + " ".join(f"{k} {v:.1f}" for k, v in values.items()), flush=True)
@@ -124,13 +127,14 @@ def main() -> None:
     parser.add_argument("--tatoeba", nargs="*", default=["de", "fr", "zh", "ar", "jv", "sw"])
     parser.add_argument("--qa", nargs="*", default=["zh", "th", "en", "de"])
     parser.add_argument("--only", choices=["lareqa", "tatoeba", "qa"])
+    parser.add_argument("--no-bf16", action="store_true", help="skip bf16 variants (slow on CPUs without bf16 units)")
     args = parser.parse_args()
     if args.only in (None, "qa"):
         qa(args.qa)
     if args.only in (None, "tatoeba"):
-        tatoeba(args.tatoeba)
+        tatoeba(args.tatoeba, skip_bf16=args.no_bf16)
     if args.only in (None, "lareqa"):
-        lareqa(args.articles)
+        lareqa(args.articles, bf16=not args.no_bf16)
 
 
 if __name__ == "__main__":
