@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from contextlib import contextmanager
 from typing import Any
 
 import pytorch_lightning as pl
@@ -26,7 +27,7 @@ from lightning_xfer.encoder.kinds import (
     sentence_pooling,
     takes_position_ids,
 )
-from lightning_xfer.encoder.loading import base_encoder_name, load_encoder
+from lightning_xfer.encoder.loading import base_encoder_name, load_encoder, pretrained_pooler
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.errors import UserError
 from lightning_xfer.evaluation import Score, predict_eval_set, score_eval_set
@@ -110,6 +111,10 @@ class XferModule(pl.LightningModule):
             head = task.family.build_head(task, self.encoder, dropout, layer, pooling)
             if isinstance(head, RetrievalHead) and head.pooling == "first" and self.encoder_kind == "causal":
                 head.pooling = "last"  # the benchmark's sentence token, for a model that reads left to right
+            pooled = isinstance(head, RetrievalHead) and head.pooler is not None and not receives
+            if pooled and not head.load_pooler(pretrained_pooler(self.encoder_spec)):
+                log.warning("%s: %s has no pretrained pooler; the head's starts at BERT's initialisation",
+                            task.name, self.encoder_spec.name)  # fmt: skip
             self.heads[task.name] = head
         register_tied_weights(strategy, self.heads.values())
         if self.hparams.init_encoder_from and not receives:
@@ -200,7 +205,8 @@ class XferModule(pl.LightningModule):
 
     def _eval_step(self, stage: str, batch: dict[str, Tensor], dataloader_idx: int) -> None:
         eval_set = self._eval_sets(stage)[dataloader_idx]
-        output = self.forward_task(eval_set.task.name, batch)
+        with full_precision(self.device, eval_set.task.family.evaluates_in_fp32()):
+            output = self.forward_task(eval_set.task.name, batch)
         collected = eval_set.task.family.collect(batch, output, eval_set.settings)
         self._collected.setdefault(dataloader_idx, []).append(collected)
 
@@ -290,6 +296,17 @@ class XferModule(pl.LightningModule):
 
 
 NORM_TYPES = (nn.LayerNorm, nn.GroupNorm, nn.RMSNorm, nn.modules.batchnorm._BatchNorm)
+
+
+@contextmanager
+def full_precision(device: torch.device, enabled: bool):
+    """Autocast off (float32 where the weights are) when `enabled`: XTREME embeds retrieval
+    sentences in float32, where a `bf16-mixed` trainer would embed them in bfloat16."""
+    if not enabled:
+        yield
+        return
+    with torch.autocast(device.type, enabled=False):
+        yield
 
 
 def parameters_by_decay(module: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:

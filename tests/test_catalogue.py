@@ -4,6 +4,7 @@ generated files in the original formats where it does not."""
 import json
 import math
 
+import datasets
 import pytest
 import torch
 from conftest import shared
@@ -12,7 +13,7 @@ from helpers import cli, results
 from lightning_xfer.commands import tasks_command
 from lightning_xfer.data.sources import load_split
 from lightning_xfer.encoder.spec import EncoderSpec
-from lightning_xfer.errors import UserError
+from lightning_xfer.errors import DataFormatError, UserError
 from lightning_xfer.families.bitext_mining import best_threshold, mine
 from lightning_xfer.languages import languages
 from lightning_xfer.model import XferModule
@@ -140,27 +141,92 @@ def test_margin_mining_and_threshold_on_known_vectors():
     assert best_threshold(candidates, {("a", "1"), ("b", "2")}) == 1.5
 
 
-def test_mewslix_generated_layout(tmp_path):
-    entities = [{"entity_id": f"Q{i}", "title": name, "description": f"the {name}"}
-                for i, name in enumerate(["river", "mountain", "city", "lake"])]  # fmt: skip
-    (tmp_path / "candidate_set_entities.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entities))
-    mentions = [{"mention_id": f"de-{i}", "entity_id": e["entity_id"], "mention": e["title"],
-                 "context": f"Wir sahen den {e['title']}."} for i, e in enumerate(entities)]  # fmt: skip
-    (tmp_path / "test-de.jsonl").write_text("".join(json.dumps(m) + "\n" for m in mentions))
-    (tmp_path / "wikipedia_pairs-train.jsonl").write_text("".join(json.dumps(m) + "\n" for m in mentions))
-    examples = load("mewslix", "test", "de", data_dir=str(tmp_path))
-    assert [e["relevant"] for e in examples if e["side"] == "source"] == [["Q0"], ["Q1"], ["Q2"], ["Q3"]]
+def entity(qid: str, title: str, description: str) -> dict:
+    """An Entity record as candidate_set_entities.jsonl holds it (Mewsli-X's schema)."""
+    first = description.index(".") + 1
+    return {"entity_id": qid, "title": title, "description": description, "description_language": "en",
+            "description_url": f"https://en.wikipedia.org/wiki/{title}",
+            "sentence_spans": [{"start": 0, "end": first}, {"start": first + 1, "end": len(description)}]}  # fmt: skip
+
+
+def contextual_mentions(language: str, text: str, mentions: list[tuple[str, str, str]]) -> dict:
+    """A ContextualMentions record (wikinews_mentions/*.jsonl): one context, its mentions' spans."""
+    sentences, start = [], 0
+    while (stop := text.find(". ", start)) >= 0:
+        sentences.append({"start": start, "end": stop + 1})
+        start = stop + 2
+    sentences.append({"start": start, "end": len(text)})
+    return {
+        "context": {"document_title": "News", "document_url": "https://wikinews.org/x", "document_id": "d1",
+                    "language": language, "text": text, "sentence_spans": sentences},
+        "mentions": [{"example_id": example_id, "entity_id": qid,
+                      "mention_span": {"start": text.index(surface), "end": text.index(surface) + len(surface),
+                                       "text": surface}} for example_id, surface, qid in mentions],
+    }  # fmt: skip
+
+
+def write_mewslix_release(root) -> None:
+    """Mewsli-X as XTREME-R's download_data.sh and utils_preprocess.py leave it, test labels withheld."""
+    entities = [entity("Q1", "Rhine", "The Rhine is a river. It flows into the North Sea."),
+                entity("Q2", "Alps", "The Alps are mountains.  They lie in Europe."),
+                entity("Q3", "Berlin", "Berlin is a city. It is the capital of Germany.")]  # fmt: skip
+    (root / "candidate_set_entities.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entities))
+    text = "Wir sahen den Rhein {heute}. Dann fuhren wir nach Berlin."
+    dev = contextual_mentions("de", text, [("de-1", "Rhein", "Q1"), ("de-2", "Berlin", "Q3")])
+    test = contextual_mentions("de", text, [("de-3", "Rhein", ""), ("de-4", "Berlin", "")])
+    (root / "wikinews_mentions").mkdir()
+    (root / "wikinews_labels").mkdir()
+    for split, record in (("dev", dev), ("test", test)):
+        (root / "wikinews_mentions" / f"{split}-de.jsonl").write_text(json.dumps(record) + "\n")
+        labels = {m["example_id"]: [m["entity_id"]] for m in record["mentions"]}
+        (root / "wikinews_labels" / f"{split}-de.json").write_text(json.dumps(labels))
+    pairs = [{"contextual_mention": {"context": contextual_mentions("en", "We saw the Alps. They were high.",
+                                                                   [])["context"],
+                                     "mention": {"example_id": f"en-{i}", "entity_id": "Q2",
+                                                 "mention_span": {"start": 11, "end": 15, "text": "Alps"}}},
+              "entity": entities[1]} for i in range(4)]  # fmt: skip
+    (root / "wikipedia_pairs-train.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
+
+
+def test_mewslix_reads_the_release_layout_and_builds_texts_as_utils_mewslix(tmp_path):
+    write_mewslix_release(tmp_path)
+    examples = load("mewslix", "validation", "de", data_dir=str(tmp_path))
+    queries = [e for e in examples if e["side"] == "source"]
+    assert [e["relevant"] for e in queries] == [["Q1"], ["Q3"]]
+    # preprocess_mention: the mention, ': ', its one sentence with the mention in braces (existing
+    # braces become parentheses), then one pass of '  ' -> ' '.
+    assert [e["text"] for e in queries] == [
+        "Rhein: Wir sahen den { Rhein } (heute).",
+        "Berlin: Dann fuhren wir nach { Berlin } .",
+    ]
+    # preprocess_entity_description: the description's sentences joined by a space, no title.
+    candidates = {e["id"]: e["text"] for e in examples if e["side"] == "target"}
+    assert candidates["Q2"] == "The Alps are mountains. They lie in Europe."
     train = load("mewslix", "train", data_dir=str(tmp_path))
-    assert train[0]["query"].startswith("river") and train[0]["target"] == "river: the river"
+    assert train[0]["query"] == "Alps: We saw the { Alps } ." and train[0]["target"] == candidates["Q2"]
+
+
+def test_mewslix_test_labels_are_withheld_so_test_stops_and_predict_runs(tmp_path):
+    write_mewslix_release(tmp_path)
+    with pytest.raises(DataFormatError, match=r"de-3 has no gold entity.*predict"):
+        load("mewslix", "test", "de", data_dir=str(tmp_path))
+    config = TaskConfig("mewslix", data_dir=str(tmp_path))
+    examples = load_split(resolve_task(config), config, "test", "de", labelled=False).examples
+    assert [e["relevant"] for e in examples if e["side"] == "source"] == [[], []]
+    assert get_task("mewslix").family.references(None, datasets.Dataset.from_list(examples)) == {}
+
+
+def test_mewslix_dual_encoder_trains_on_the_release_pairs(tmp_path):
+    write_mewslix_release(tmp_path)
     tasks = [{"name": "mewslix", "data_dir": str(tmp_path), "languages": ["de"], "validation_languages": []}]
     trained = cli("fit", "--model.encoder.name=tiny", f"--trainer.default_root_dir={tmp_path}",
                   "--trainer.logger=false", "--trainer.enable_progress_bar=false", "--trainer.max_steps=2",
-                  "--data.batch_size=4", f"--data.tasks={json.dumps(tasks)}")  # fmt: skip
-    # The dual encoder trained: two steps, a finite in-batch contrastive loss, a moved temperature.
+                  "--data.batch_size=2", f"--data.tasks={json.dumps(tasks)}")  # fmt: skip
+    # The dual encoder trained: two steps, a finite in-batch contrastive loss, a moved logit scale.
     assert trained.trainer.global_step == 2
     loss = trained.trainer.callback_metrics["train/mewslix/loss"]
     assert torch.isfinite(loss) and loss > 0
-    assert trained.model.heads["mewslix"].log_inverse_temperature.item() != pytest.approx(math.log(20))
+    assert trained.model.heads["mewslix"].log_inverse_temperature.item() != pytest.approx(math.log(100))
 
 
 def test_copa_and_siqa_generated_layouts(tmp_path):

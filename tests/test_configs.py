@@ -117,3 +117,13 @@ def test_shipped_study_files_expand(tmp_path):
                       "size-ladder": 17 * 3 * (3 + 4 * 10), "embedded": 1 + 3 * (2 + 3 * 5),
                       "embedded-sizes": 3 * (1 + 3 * (2 + 3 * 5)), "embedded-truth": 1 + 3 * (2 + 3 * 1),
                       "real-transfer": 3 * (2 + 3 * 2)}  # fmt: skip
+
+
+def test_xtreme_qa_targets_use_xtremes_windows_and_retrieval_its_in_batch_negatives():
+    """run_squad.py's windows for XQuAD, MLQA, TyDiQA; train_lareqa.sh's 4 and train_mewslix.sh's 8
+    pairs per GPU (the in-batch negatives), with their gradient accumulation of 4."""
+    for task in ("xquad", "mlqa", "tydiqa"):
+        assert yaml.safe_load((PROJECT / f"configs/tasks/{task}.yaml").read_text())["data"]["qa_windows"] == "xtreme"
+    for task, per_gpu in (("lareqa", 4), ("mewslix", 8)):
+        data = yaml.safe_load((PROJECT / f"configs/tasks/{task}.yaml").read_text())["data"]
+        assert (data["micro_batch_size"], data["batch_size"]) == (per_gpu, 4 * per_gpu)

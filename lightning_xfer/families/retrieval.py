@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NamedTuple
 
 import torch
@@ -46,6 +46,24 @@ def middle_layer(num_layers: int) -> int:
     return min(num_layers // 2 + 2, num_layers)
 
 
+XTREME_KEPT_LAYERS = 12
+"""`evaluate_retrieval.py`'s default `--num_layers`: how many of the last hidden states it keeps."""
+XTREME_SPECIFIC_LAYER = 7
+"""`evaluate_retrieval.py`'s default `--specific_layer`: the index it reads among those kept."""
+
+
+def xtreme_layer(num_layers: int, kept: int = XTREME_KEPT_LAYERS, specific_layer: int = XTREME_SPECIFIC_LAYER) -> int:
+    """The `hidden_states` index `evaluate_retrieval.py` reads on an encoder of `num_layers` layers.
+
+    It keeps the last `kept` of the `num_layers + 1` hidden states (`all_layer_outputs[-kept:]`)
+    and reads `specific_layer` of those. `run_bucc2018.sh` sets `NLAYER=24` for XLM-R but never
+    passes `--num_layers`, so the defaults (12, 7) apply: `hidden_states[8]` of 12 layers, but
+    `[20]` of 24, six layers above the middle layer that Tatoeba reads (`middle_layer`). Capped
+    at the last layer for encoders too shallow to have it (where XTREME would fail).
+    """
+    return min(max(num_layers + 1 - kept, 0) + specific_layer, num_layers)
+
+
 class Side(NamedTuple):
     """One side of a retrieval set, in example order."""
 
@@ -67,35 +85,84 @@ class Retrieval(TaskFamily):
     pooling: Pooling = "mean"
     """How a sentence becomes one vector; the task's own choice, not the encoder's `pooling`."""
     mode: Literal["nearest", "pool", "margin"] = "nearest"
-    encoder_layer: Literal["middle", "last"] = "middle"
+    encoder_layer: Literal["middle", "last", "xtreme-defaults"] = "middle"
     """The layer read unless a task config's `head_layer` names one: `middle` is XTREME's layer for
     an encoder used untrained (`hidden_states[8]` of 12 layers, see `middle_layer`); `last` is the
-    final layer, which XTREME-R's dual encoders (`BertForRetrieval`) train and encode with."""
+    final layer, which XTREME-R's dual encoders (`BertForRetrieval`) train and encode with;
+    `xtreme-defaults` is what `evaluate_retrieval.py` reads when a script passes no `--num_layers`
+    (BUCC: `hidden_states[20]` of 24, see `xtreme_layer`)."""
     neighbours: int = 4
     """k of the ratio margin (`margin` mode)."""
     search_batch: int = 4096
     """Source rows scored against all targets at once; bounds memory for large corpora."""
+    pooler: bool = False
+    """Pass the first token's state through the encoder's pooler (dense + tanh, its pretrained
+    weights where the checkpoint has them), as XTREME-R's `BertForRetrieval` encodes."""
+    logit_scale: float = 20.0
+    """Initial scale (learned) of the dual encoder's in-batch cosine scores: XTREME-R's is 100."""
+    lower_case_xlmr: bool = False
+    """Lower-case every input when the tokenizer has XLM-R's vocabulary, as XTREME-R's LAReQA and
+    Mewsli-X scripts do (`--do_lower_case` for xlm-roberta, which transformers 2.x's `tokenize`
+    applies to any tokenizer's text)."""
+    query_max_length: int | None = None
+    """Tokens per query (source side and training queries); None: the task's `max_length`."""
+    embed_in_fp32: bool = True
+    """Embed and score in float32 even under a mixed-precision trainer, as XTREME embeds."""
+    ours: dict[str, Any] | None = field(default=None, compare=False)
+    """The fields a task config's `protocol: ours` replaces (our choice where XTREME's differs)."""
+
+    def with_protocol(self, protocol: str) -> Retrieval:
+        if protocol == "ours":
+            return replace(self, embed_in_fp32=False, **(self.ours or {}), ours=None)
+        return self
+
+    def evaluates_in_fp32(self) -> bool:
+        return self.embed_in_fp32
+
+    def feature_fingerprint(self) -> str:
+        return f"Retrieval(lower_case_xlmr={self.lower_case_xlmr}, query_max_length={self.query_max_length})"
 
     def default_layer(self, encoder_config) -> int | None:
         if self.encoder_layer == "last":
             return -1
+        if self.encoder_layer == "xtreme-defaults":
+            return xtreme_layer(encoder_config.num_hidden_layers)
         return middle_layer(encoder_config.num_hidden_layers)
 
     def build_head(self, task, encoder: nn.Module, dropout: float, layer: int, pooling: Pooling) -> Head:
-        return RetrievalHead(pooling=self.pooling, layer=layer)
+        config = encoder.config
+        return RetrievalHead(
+            pooling=self.pooling,
+            layer=layer,
+            temperature=1 / self.logit_scale,
+            pooler_size=config.hidden_size if self.pooler else None,
+            initializer_range=getattr(config, "initializer_range", 0.02),
+        )
 
     def featurize(self, examples, task, tokenizer, settings: FeatureSettings, training, cache_file=None):
+        lower = self.lower_case_xlmr and has_xlmr_vocabulary(tokenizer)
+        query_length = self.query_max_length or settings.max_length
+
+        def tokens(texts: list[str], max_length: int) -> list[list[int]]:
+            texts = [text.lower() for text in texts] if lower else texts
+            return tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
+
         def encode(batch: dict[str, list], indices: list[int]) -> dict[str, list]:
             if training:
-                queries = tokenizer(batch["query"], truncation=True, max_length=settings.max_length)
-                targets = tokenizer(batch["target"], truncation=True, max_length=settings.max_length)
                 return {
-                    "input_ids": queries["input_ids"],
-                    "target_input_ids": targets["input_ids"],
+                    "input_ids": tokens(batch["query"], query_length),
+                    "target_input_ids": tokens(batch["target"], settings.max_length),
                     "example_index": indices,
                 }
-            encoded = tokenizer(batch["text"], truncation=True, max_length=settings.max_length)
-            return {"input_ids": encoded["input_ids"], "example_index": indices}
+            # XTREME-R cuts LAReQA's questions at --max_query_length, its candidates at --max_answer_length.
+            ids: list = [None] * len(indices)
+            for is_query, length in ((True, query_length), (False, settings.max_length)):
+                rows = [r for r, side in enumerate(batch["side"]) if side.endswith("source") == is_query]
+                if not rows:
+                    continue
+                for row, row_ids in zip(rows, tokens([batch["text"][r] for r in rows], length), strict=True):
+                    ids[row] = row_ids
+            return {"input_ids": ids, "example_index": indices}
 
         return map_examples(examples, encode, task.name, cache_file)
 
@@ -196,9 +263,18 @@ class Retrieval(TaskFamily):
         ids = column(examples, "id")
         if self.mode == "pool":
             relevant = column(examples, "relevant")
-            return {ids[i]: relevant[i] for i in sources}
+            return {ids[i]: relevant[i] for i in sources if relevant[i]}  # none: labels withheld
         index = column(examples, "index")
         return {ids[i]: index[i] for i in sources}
+
+
+def has_xlmr_vocabulary(tokenizer) -> bool:
+    """Whether `tokenizer` is XLM-R's SentencePiece vocabulary (250,002 pieces, `<s>` first): XLM-R's
+    own tokenizers and encoders that reuse it (multilingual-e5)."""
+    return len(tokenizer) == XLMR_VOCABULARY_SIZE and tokenizer.cls_token == "<s>"
+
+
+XLMR_VOCABULARY_SIZE = 250_002
 
 
 def _distinct(side: Side) -> tuple[list[str | None], list[int]]:

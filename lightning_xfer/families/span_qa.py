@@ -5,9 +5,10 @@ Long contexts are cut into windows of `max_length` tokens, in one of two ways
 tokens, or XTREME's run_squad.py, whose windows start every `doc_stride` tokens and whose
 decoding only reads an answer from its first token's "max context" window. Decoding combines the
 `n_best` start and end candidates of every window of an example, keeps spans inside the context
-no longer than `max_answer_length` tokens, and returns the best one as a slice of the *original*
-context string (character offsets from the fast tokenizer), so answers keep the context's own
-spelling, spacing and script.
+no longer than `max_answer_length` tokens, and returns the best one's text as XTREME's run_squad
+extracts it (`qa_answer_text: xtreme`, the default: through whitespace words, see `answer_text.py`)
+or as a slice of the *original* context string (`characters`: character offsets from the fast
+tokenizer), so answers keep the context's own spelling, spacing and script.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from lightning_xfer.errors import UserError
+from lightning_xfer.families.answer_text import xtreme_answer_text
 from lightning_xfer.families.family import (
     FeatureSettings,
     TaskFamily,
@@ -90,7 +92,7 @@ class SpanQA(TaskFamily):
         xtreme = "max_context" in features.column_names  # XTREME's windows: answers start in max context
         columns = features.select_columns(["example_index", "offsets", *(["max_context"] if xtreme else [])]).to_dict()
         contexts = column(examples, "context")
-        best: dict[int, tuple[float, str]] = {}
+        best: dict[int, tuple[float, int, int]] = {}  # example -> (score, first character, end character)
         null: dict[int, float] = {}
         n = settings.n_best
         rows = zip(
@@ -105,7 +107,7 @@ class SpanQA(TaskFamily):
         for feature, starts, start_scores, ends, end_scores, null_score in rows:
             example, offsets = columns["example_index"][feature], columns["offsets"][feature]
             max_context = columns["max_context"][feature] if xtreme else None
-            best.setdefault(example, (float("-inf"), ""))
+            best.setdefault(example, (float("-inf"), 0, 0))
             null[example] = min(null.get(example, float("inf")), null_score)
             for s, s_score in zip(starts, start_scores, strict=True):
                 for e, e_score in zip(ends, end_scores, strict=True):
@@ -115,12 +117,20 @@ class SpanQA(TaskFamily):
                         continue
                     if max_context is not None and not max_context[s]:
                         continue
-                    text = contexts[example][offsets[s][0] : offsets[e][1]].strip()
-                    best[example] = (s_score + e_score, text)
+                    best[example] = (s_score + e_score, offsets[s][0], offsets[e][1])
+        texts = {e: self._answer(contexts[e], start, end, settings) for e, (_, start, end) in best.items()}
         ids = column(examples, "id")
         if self.allow_unanswerable:
-            return {ids[e]: "" if null[e] > score else text for e, (score, text) in best.items()}
-        return {ids[example]: text for example, (_, text) in best.items()}
+            return {ids[e]: "" if null[e] > best[e][0] else text for e, text in texts.items()}
+        return {ids[example]: text for example, text in texts.items()}
+
+    @staticmethod
+    def _answer(context: str, start: int, end: int, settings: FeatureSettings) -> str:
+        if end <= start:  # no span was found in any window
+            return ""
+        if settings.qa_answer_text == "xtreme":
+            return xtreme_answer_text(context, start, end)
+        return context[start:end].strip()
 
     def references(self, task, examples) -> dict[str, list[str]]:
         answers = zip(column(examples, "id"), column(examples, "answers"), strict=True)

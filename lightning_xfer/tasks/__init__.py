@@ -43,6 +43,9 @@ def get_task(name: str) -> Task:
 def resolve_task(config: TaskConfig) -> Task:
     """The catalogue's task for a run, with a label set read from its data where the data has it."""
     task = get_task(config.name)
+    family = task.family.with_protocol(config.protocol)
+    if family is not task.family:
+        task = dataclasses.replace(task, family=family)
     if task.labels_from_data is None:
         return task
     if not config.data_dir:

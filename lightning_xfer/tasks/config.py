@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass
@@ -55,3 +56,7 @@ class TaskConfig:
     (`hidden_states[8]` of 12, `[14]` of 24), the last for LAReQA/Mewsli-X."""
     loss_weight: float = 1.0
     """Weight of this task's loss when several tasks train together."""
+    protocol: Literal["xtreme", "ours"] = "xtreme"
+    """`xtreme`: reproduce XTREME's and XTREME-R's scripts where ours differ (BUCC's layer; LAReQA's and
+    Mewsli-X's lower-casing, pooler, logit scale and query length; retrieval embedded in float32).
+    `ours`: the project's choices instead (README, "Faithful to the benchmarks")."""

@@ -1,7 +1,10 @@
 """Retrieval targets: Tatoeba and BUCC are evaluated straight from the encoder, as XTREME does
-(and after intermediate-task training, where Phang et al. found the largest gains), on XTREME's
-middle layer (`hidden_states[8]` of 12 layers, `[14]` of 24; see `middle_layer`) with inputs up to
-512 tokens; LAReQA and Mewsli-X train a dual encoder on the last layer, as XTREME-R does."""
+(and after intermediate-task training, where Phang et al. found the largest gains), with inputs up
+to 512 tokens: Tatoeba on XTREME's middle layer (`hidden_states[8]` of 12 layers, `[14]` of 24; see
+`middle_layer`), BUCC on the layer XTREME's BUCC script reads (`[8]` of 12, `[20]` of 24; see
+`xtreme_layer`). LAReQA and Mewsli-X train a dual encoder on the last layer, as XTREME-R does, with
+its settings: inputs lower-cased for XLM-R's vocabulary, the pooler's output, a logit scale of 100.
+A task config's `protocol: ours` swaps each of these for the project's choice (`Retrieval.ours`)."""
 
 from __future__ import annotations
 
@@ -22,6 +25,11 @@ TATOEBA_LANGUAGES = (
     "jv", "ka", "kk", "ko", "ml", "mr", "nl", "pt", "ru", "sw", "ta", "te", "th", "tl", "tr", "ur", "vi", "zh",
 )  # fmt: skip
 TATOEBA_R_LANGUAGES = ("az", "lt", "pl", "uk", "ro")
+
+# XTREME-R's dual encoder (`BertForRetrieval` and the LAReQA/Mewsli-X scripts): `--do_lower_case` for
+# xlm-roberta, the pooler's output of the first token, a logit scale starting at 100.
+XTREME_R_DUAL_ENCODER = {"lower_case_xlmr": True, "pooler": True, "logit_scale": 100.0}
+OUR_DUAL_ENCODER = {"lower_case_xlmr": False, "pooler": False, "logit_scale": 20.0}
 
 TATOEBA = Task(
     name="tatoeba",
@@ -44,7 +52,8 @@ TATOEBA = Task(
 
 BUCC = Task(
     name="bucc2018",
-    family=Retrieval(pooling="first", mode="margin"),
+    # run_bucc2018.sh passes no --num_layers, so evaluate_retrieval.py's defaults pick the layer.
+    family=Retrieval(pooling="first", mode="margin", encoder_layer="xtreme-defaults", ours={"encoder_layer": "middle"}),
     description="BUCC 2018 parallel sentence mining from comparable corpora: CLS of the middle layer, "
     "ratio margin over 4 neighbours both ways, threshold tuned on the dev (sample) gold; no training.",
     role="target",
@@ -61,7 +70,14 @@ BUCC = Task(
 
 LAREQA = Task(
     name="lareqa",
-    family=Retrieval(pooling="first", mode="pool", encoder_layer="last"),
+    family=Retrieval(
+        pooling="first",
+        mode="pool",
+        encoder_layer="last",
+        **XTREME_R_DUAL_ENCODER,
+        query_max_length=96,  # train_lareqa.sh / run_eval_lareqa.sh: MAX_QUERY_LEN=96
+        ours={**OUR_DUAL_ENCODER, "query_max_length": None},
+    ),
     description="LAReQA on XQuAD-R: retrieve a question's answer sentence in any of 11 languages from one "
     "pool of all of them (mAP@20); dual encoder (first token of the last layer) trained on SQuAD "
     "question/answer pairs, an answer encoded as its sentence followed by its paragraph.",
@@ -80,7 +96,9 @@ LAREQA = Task(
 
 MEWSLIX = Task(
     name="mewslix",
-    family=Retrieval(pooling="first", mode="pool", encoder_layer="last"),
+    family=Retrieval(
+        pooling="first", mode="pool", encoder_layer="last", **XTREME_R_DUAL_ENCODER, ours=OUR_DUAL_ENCODER
+    ),
     description="Mewsli-X: link mentions in 11 languages to English Wikidata entities (MRR@20, reported as "
     "map@20); dual encoder (first token of the last layer) trained on English Wikipedia mention/entity pairs.",
     role="target",
@@ -90,7 +108,11 @@ MEWSLIX = Task(
     benchmarks=("xtreme-r",),
     domain="news (WikiNews) to Wikipedia",
     local=LocalFiles(
-        {"train": "wikipedia_pairs-train.jsonl", "validation": "dev-{lang}.jsonl", "test": "test-{lang}.jsonl"},
+        {
+            "train": "wikipedia_pairs-train.jsonl",
+            "validation": "wikinews_mentions/dev-{lang}.jsonl",
+            "test": "wikinews_mentions/test-{lang}.jsonl",
+        },
         read_mewslix,
     ),
     max_length=64,  # XTREME-R's train_mewslix.sh
