@@ -7,13 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 from conftest import PROJECT
+from helpers import wait_for_step
 
 from lightning_xfer.errors import UserError
 from lightning_xfer.results import ResultsWriter
@@ -42,21 +43,6 @@ def _table(out: Path) -> pd.DataFrame:
     return table.drop(columns=["study"]).sort_values(["stage", "task", "language", "metric"]).reset_index(drop=True)
 
 
-def _wait_for_step(run, step: int, timeout: float = 300) -> int:
-    """Wait until the run's last checkpoint (saved every 10 steps) has passed `step`."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if run.last_checkpoint.exists():
-            try:
-                reached = torch.load(run.last_checkpoint, map_location="cpu", weights_only=True)["global_step"]
-            except Exception:  # caught mid-write: read it at the next tick
-                reached = 0
-            if reached >= step:
-                return reached
-        time.sleep(0.1)
-    raise AssertionError(f"{run.id} never reached step {step}")
-
-
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory) -> pd.DataFrame:
     out = tmp_path_factory.mktemp("uninterrupted")
@@ -71,7 +57,7 @@ def _start_and_reach(tmp_path: Path, *more: str, quiet: bool = True, step: int =
     output = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL} if quiet else \
         {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}  # fmt: skip
     process = subprocess.Popen(_command(out, *more), cwd=PROJECT, start_new_session=True, **output)
-    _wait_for_step(run, step)
+    wait_for_step(run, step)
     return out, run, process
 
 
@@ -186,3 +172,45 @@ def test_each_task_of_a_multi_task_job_logs_to_its_own_file(tmp_path, monkeypatc
     assert log_name() == "log.txt"
     monkeypatch.setenv("SLURM_PROCID", "1")
     assert log_name() == "log.task1.txt"
+
+
+SAVING_CHILD = """
+import signal, sys, time
+def save(*_):  # a trainer saving on SIGTERM, printing more than a pipe holds on its way out
+    sys.stdout.write("x" * 200_000 + "\\n" + "saved".upper() + "\\n"); sys.stdout.flush(); sys.exit(0)
+signal.signal(signal.SIGTERM, save)
+print("ready".upper(), flush=True)  # upper case: the copy of this script in the log holds lower case only
+time.sleep(120)
+"""
+
+
+def test_a_job_warned_by_slurm_tells_its_command_to_save_and_waits_for_it_before_the_requeue(tmp_path):
+    submitit = pytest.importorskip("submitit")
+    from lightning_xfer.study.execute import _call
+    from lightning_xfer.study.slurm import RunJob
+
+    run = _run(tmp_path / "o")
+    run.directory.mkdir(parents=True)
+    job, requeued = RunJob(run, PROJECT), []
+
+    def warn_when_ready() -> None:  # SLURM's SIGUSR2, once the command runs
+        log = run.directory / "log.txt"
+        while not log.exists() or "READY" not in log.read_text():
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGUSR2)
+
+    def warning(*_) -> None:  # submitit's handler: in the main thread, which is waiting in `_call`
+        started = time.time()
+        delayed = job.checkpoint()
+        requeued.append((delayed, time.time() - started, "SAVED" in (run.directory / "log.txt").read_text()))
+
+    previous = signal.signal(signal.SIGUSR2, warning)
+    threading.Thread(target=warn_when_ready, daemon=True).start()
+    try:
+        returncode, last_line = _call([sys.executable, "-c", SAVING_CHILD], PROJECT, dict(os.environ), run, False)
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+    ((delayed, waited, saved_first),) = requeued
+    assert isinstance(delayed, submitit.helpers.DelayedSubmission) and delayed.function.run is run
+    assert saved_first and waited < 30  # told to save, and it had saved when the job was requeued
+    assert returncode == 0 and last_line == "SAVED"
