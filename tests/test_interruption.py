@@ -214,3 +214,19 @@ def test_a_job_warned_by_slurm_tells_its_command_to_save_and_waits_for_it_before
     assert isinstance(delayed, submitit.helpers.DelayedSubmission) and delayed.function.run is run
     assert saved_first and waited < 30  # told to save, and it had saved when the job was requeued
     assert returncode == 0 and last_line == "SAVED"
+
+
+def test_a_test_of_a_checkpoint_records_the_step_its_weights_were_trained_to(tmp_path):
+    """`test --ckpt_path` restores the weights but not the loops: Lightning's `global_step` reads 0."""
+    from types import SimpleNamespace
+
+    from lightning_xfer.evaluation import Score
+
+    module = SimpleNamespace(latest_scores=[Score("test", "xnli", "de", "accuracy", 50.0, 10)],
+                             encoder_spec=SimpleNamespace(name="tiny"))  # fmt: skip
+    trainer = SimpleNamespace(is_global_zero=True, current_epoch=0, global_step=0, ckpt_path="final.ckpt",
+                              datamodule=None, state=SimpleNamespace(fn="test"))  # fmt: skip
+    writer = ResultsWriter(path=str(tmp_path / "results.jsonl"), run_name="r")
+    writer.on_load_checkpoint(trainer, module, {"global_step": 100})
+    writer.write(trainer, module)
+    assert json.loads((tmp_path / "results.jsonl").read_text())["global_step"] == 100

@@ -128,6 +128,8 @@ def status_of(run: Run, lost_after: float = LOST_AFTER) -> RunStatus:
         )
     if interrupted is not None:
         step = f" at step {interrupted['step']}" if interrupted.get("step") is not None else ""
+        if "test" in str(interrupted.get("stage", "")).lower():  # Lightning's step reads 0 while testing
+            step = " during its test"
         saved = "resumes from last.ckpt" if interrupted.get("saved") else "resumes"
         return RunStatus("interrupted", interrupted.get("wall_s"), f"{interrupted.get('reason')}{step}; {saved}")
     if running is not None:
