@@ -112,10 +112,15 @@ def test_a_runner_killed_hard_takes_its_trainer_with_it_and_the_run_resumes(tmp_
 @pytest.mark.slow
 def test_sigusr2_to_the_trainer_saves_and_a_second_runner_leaves_a_running_run_alone(tmp_path, uninterrupted):
     out, run, first = _start_and_reach(tmp_path)
-    second = subprocess.run(_command(out), cwd=PROJECT, capture_output=True, text=True, timeout=300)
-    assert second.returncode != 0 and "already running" in second.stdout, second.stdout[-2000:]
-    assert status_of(run).state == "running" and "heartbeat" in status_of(run).detail
-    os.kill(read_json(run.directory / "running.json")["pid"], signal.SIGUSR2)  # SLURM's warning, to the trainer
+    trainer = read_json(run.directory / "running.json")["pid"]
+    os.kill(trainer, signal.SIGSTOP)  # held mid-fit while the second looks: a fast machine would finish first
+    try:
+        second = subprocess.run(_command(out), cwd=PROJECT, capture_output=True, text=True, timeout=300)
+        assert second.returncode != 0 and "already running" in second.stdout, second.stdout[-2000:]
+        assert status_of(run).state == "running" and "heartbeat" in status_of(run).detail
+        os.kill(trainer, signal.SIGUSR2)  # SLURM's warning, to the trainer
+    finally:
+        os.kill(trainer, signal.SIGCONT)
     first.wait(timeout=120)
     assert status_of(run).state == "interrupted"
     assert read_json(run.directory / "interrupted.json")["reason"] == "SIGTERM or SIGUSR2"

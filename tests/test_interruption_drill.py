@@ -77,13 +77,18 @@ class Drill:
         self.started.append(process)
         return process
 
-    def beside(self, says: str) -> subprocess.Popen:
-        """A second `study run` on the same study, started while the first has a command running,
-        once it has said `says` about that run (it has read the run's state: running)."""
-        second, deadline = self.start(), time.time() + 120
-        while says not in second.log.read_text():
-            assert second.poll() is None and time.time() < deadline, second.log.read_text()[-3000:]
-            time.sleep(0.1)
+    def beside(self, says: str, hold: int) -> subprocess.Popen:
+        """A second `study run` on the same study, once it has said `says` about the first's run (it
+        read the run's state: running). The first's command `hold` is paused meanwhile, so that a fast
+        machine cannot finish the run before the second has looked."""
+        os.kill(hold, signal.SIGSTOP)
+        try:
+            second, deadline = self.start(), time.time() + 120
+            while says not in second.log.read_text():
+                assert second.poll() is None and time.time() < deadline, second.log.read_text()[-3000:]
+                time.sleep(0.1)
+        finally:
+            os.kill(hold, signal.SIGCONT)
         return second
 
     def saved_step(self, run_id: str) -> int:
@@ -166,8 +171,7 @@ def _local(drill: Drill) -> None:
     # 1. Intermediate, mid-fit: a second `study run` beside the first leaves it alone; then SLURM's
     #    warning (SIGUSR2) to its trainer.
     runner = drill.start()
-    drill.trainer(INTERMEDIATE, "fit")
-    beside = drill.beside(f"{INTERMEDIATE}: already running")
+    beside = drill.beside(f"{INTERMEDIATE}: already running", hold=drill.trainer(INTERMEDIATE, "fit"))
     wait_for_step(drill.runs[INTERMEDIATE], 10)
     os.kill(drill.trainer(INTERMEDIATE, "fit"), signal.SIGUSR2)
     drill.finish(runner)
@@ -205,7 +209,7 @@ def _local_submitit(drill: Drill) -> None:
     #    SLURM's warning (SIGUSR2) to its job, which tells the trainer to save and requeues itself.
     runner = drill.start()
     first = drill.trainer(INTERMEDIATE, "fit")
-    beside = drill.beside(f"{INTERMEDIATE}: still running, not submitted again")
+    beside = drill.beside(f"{INTERMEDIATE}: still running, not submitted again", hold=first)
     wait_for_step(drill.runs[INTERMEDIATE], 10)
     os.kill(_parent(first), signal.SIGUSR2)
     while process_alive(first):
