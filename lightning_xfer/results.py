@@ -80,6 +80,7 @@ class ResultsWriter(Callback):
         self.seed: int | None = None
         """The run's `seed_everything` value (the CLI sets it; None: not seeded)."""
         self._commit = None
+        self._checkpoint_step: int | None = None
 
     def _file(self, trainer: pl.Trainer) -> Path:
         """`path`, else the run directory of the evaluated checkpoint, else this run's log directory."""
@@ -100,7 +101,7 @@ class ResultsWriter(Callback):
             # how several training tasks were mixed (`temperature T=2.0`); None with one task
             "task_sampling": getattr(trainer.datamodule, "sampling_description", lambda: None)(),
             "epoch": trainer.current_epoch,
-            "global_step": trainer.global_step,
+            "global_step": self._step(trainer),
             "checkpoint": trainer.ckpt_path,
             "git_commit": self._commit,
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -139,6 +140,17 @@ class ResultsWriter(Callback):
                 write_atomically(path, "".join(json.dumps(record) + "\n" for record in records))
                 written += 1
         return written
+
+    def on_load_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict) -> None:
+        # `test --ckpt_path` restores the weights but not the loops: `trainer.global_step` reads 0 there
+        self._checkpoint_step = checkpoint.get("global_step")
+
+    def _step(self, trainer: pl.Trainer) -> int:
+        """The training step of the weights scored: the step reached while fitting, else the step of
+        the checkpoint loaded (`test --ckpt_path`), which the results table's `step` column shows."""
+        if self._checkpoint_step is not None and trainer.state.fn != "fit":
+            return self._checkpoint_step
+        return trainer.global_step
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.sanity_checking:

@@ -103,3 +103,20 @@ def run_in_project(runs: list, others: list = ()) -> dict[str, str]:
         return run_local(runs, PROJECT, in_process=True, others=list(others))
     finally:
         os.chdir(cwd)
+
+
+def wait_for_step(run, step: int, timeout: float = 300) -> int:
+    """Wait until the run's `last.ckpt` (saved every `checkpoint_every` steps) has passed `step`."""
+    import torch
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if run.last_checkpoint.exists():
+            try:
+                reached = torch.load(run.last_checkpoint, map_location="cpu", weights_only=True)["global_step"]
+            except Exception:  # caught mid-write: read it at the next tick
+                reached = 0
+            if reached >= step:
+                return reached
+        time.sleep(0.1)
+    raise AssertionError(f"{run.id} never reached step {step}")

@@ -7,13 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 from conftest import PROJECT
+from helpers import wait_for_step
 
 from lightning_xfer.errors import UserError
 from lightning_xfer.results import ResultsWriter
@@ -42,21 +43,6 @@ def _table(out: Path) -> pd.DataFrame:
     return table.drop(columns=["study"]).sort_values(["stage", "task", "language", "metric"]).reset_index(drop=True)
 
 
-def _wait_for_step(run, step: int, timeout: float = 300) -> int:
-    """Wait until the run's last checkpoint (saved every 10 steps) has passed `step`."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if run.last_checkpoint.exists():
-            try:
-                reached = torch.load(run.last_checkpoint, map_location="cpu", weights_only=True)["global_step"]
-            except Exception:  # caught mid-write: read it at the next tick
-                reached = 0
-            if reached >= step:
-                return reached
-        time.sleep(0.1)
-    raise AssertionError(f"{run.id} never reached step {step}")
-
-
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory) -> pd.DataFrame:
     out = tmp_path_factory.mktemp("uninterrupted")
@@ -71,7 +57,7 @@ def _start_and_reach(tmp_path: Path, *more: str, quiet: bool = True, step: int =
     output = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL} if quiet else \
         {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}  # fmt: skip
     process = subprocess.Popen(_command(out, *more), cwd=PROJECT, start_new_session=True, **output)
-    _wait_for_step(run, step)
+    wait_for_step(run, step)
     return out, run, process
 
 
@@ -126,10 +112,15 @@ def test_a_runner_killed_hard_takes_its_trainer_with_it_and_the_run_resumes(tmp_
 @pytest.mark.slow
 def test_sigusr2_to_the_trainer_saves_and_a_second_runner_leaves_a_running_run_alone(tmp_path, uninterrupted):
     out, run, first = _start_and_reach(tmp_path)
-    second = subprocess.run(_command(out), cwd=PROJECT, capture_output=True, text=True, timeout=300)
-    assert second.returncode != 0 and "already running" in second.stdout, second.stdout[-2000:]
-    assert status_of(run).state == "running" and "heartbeat" in status_of(run).detail
-    os.kill(read_json(run.directory / "running.json")["pid"], signal.SIGUSR2)  # SLURM's warning, to the trainer
+    trainer = read_json(run.directory / "running.json")["pid"]
+    os.kill(trainer, signal.SIGSTOP)  # held mid-fit while the second looks: a fast machine would finish first
+    try:
+        second = subprocess.run(_command(out), cwd=PROJECT, capture_output=True, text=True, timeout=300)
+        assert second.returncode != 0 and "already running" in second.stdout, second.stdout[-2000:]
+        assert status_of(run).state == "running" and "heartbeat" in status_of(run).detail
+        os.kill(trainer, signal.SIGUSR2)  # SLURM's warning, to the trainer
+    finally:
+        os.kill(trainer, signal.SIGCONT)
     first.wait(timeout=120)
     assert status_of(run).state == "interrupted"
     assert read_json(run.directory / "interrupted.json")["reason"] == "SIGTERM or SIGUSR2"
@@ -186,3 +177,61 @@ def test_each_task_of_a_multi_task_job_logs_to_its_own_file(tmp_path, monkeypatc
     assert log_name() == "log.txt"
     monkeypatch.setenv("SLURM_PROCID", "1")
     assert log_name() == "log.task1.txt"
+
+
+SAVING_CHILD = """
+import signal, sys, time
+def save(*_):  # a trainer saving on SIGTERM, printing more than a pipe holds on its way out
+    sys.stdout.write("x" * 200_000 + "\\n" + "saved".upper() + "\\n"); sys.stdout.flush(); sys.exit(0)
+signal.signal(signal.SIGTERM, save)
+print("ready".upper(), flush=True)  # upper case: the copy of this script in the log holds lower case only
+time.sleep(120)
+"""
+
+
+def test_a_job_warned_by_slurm_tells_its_command_to_save_and_waits_for_it_before_the_requeue(tmp_path):
+    submitit = pytest.importorskip("submitit")
+    from lightning_xfer.study.execute import _call
+    from lightning_xfer.study.slurm import RunJob
+
+    run = _run(tmp_path / "o")
+    run.directory.mkdir(parents=True)
+    job, requeued = RunJob(run, PROJECT), []
+
+    def warn_when_ready() -> None:  # SLURM's SIGUSR2, once the command runs
+        log = run.directory / "log.txt"
+        while not log.exists() or "READY" not in log.read_text():
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGUSR2)
+
+    def warning(*_) -> None:  # submitit's handler: in the main thread, which is waiting in `_call`
+        started = time.time()
+        delayed = job.checkpoint()
+        requeued.append((delayed, time.time() - started, "SAVED" in (run.directory / "log.txt").read_text()))
+
+    previous = signal.signal(signal.SIGUSR2, warning)
+    threading.Thread(target=warn_when_ready, daemon=True).start()
+    try:
+        returncode, last_line = _call([sys.executable, "-c", SAVING_CHILD], PROJECT, dict(os.environ), run, False)
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+    ((delayed, waited, saved_first),) = requeued
+    assert isinstance(delayed, submitit.helpers.DelayedSubmission) and delayed.function.run is run
+    assert saved_first and waited < 30  # told to save, and it had saved when the job was requeued
+    assert returncode == 0 and last_line == "SAVED"
+
+
+def test_a_test_of_a_checkpoint_records_the_step_its_weights_were_trained_to(tmp_path):
+    """`test --ckpt_path` restores the weights but not the loops: Lightning's `global_step` reads 0."""
+    from types import SimpleNamespace
+
+    from lightning_xfer.evaluation import Score
+
+    module = SimpleNamespace(latest_scores=[Score("test", "xnli", "de", "accuracy", 50.0, 10)],
+                             encoder_spec=SimpleNamespace(name="tiny"))  # fmt: skip
+    trainer = SimpleNamespace(is_global_zero=True, current_epoch=0, global_step=0, ckpt_path="final.ckpt",
+                              datamodule=None, state=SimpleNamespace(fn="test"))  # fmt: skip
+    writer = ResultsWriter(path=str(tmp_path / "results.jsonl"), run_name="r")
+    writer.on_load_checkpoint(trainer, module, {"global_step": 100})
+    writer.write(trainer, module)
+    assert json.loads((tmp_path / "results.jsonl").read_text())["global_step"] == 100

@@ -25,7 +25,6 @@ import sys
 import threading
 import time
 import traceback
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -234,25 +233,52 @@ def _die_with_parent() -> None:
 
 
 def _call(command: list[str], project: Path, env: dict[str, str], run: Run, writer: bool) -> tuple[int, str]:
-    """Run one command with its output appended to the run's log; (exit code, last non-empty line)."""
-    tail: deque[str] = deque(maxlen=1)
-    with open(run.directory / log_name(), "a", encoding="utf-8") as log:
+    """Run one command with its output appended to the run's log; (exit code, last non-empty line).
+
+    The child writes into the log file itself, not into a pipe this process reads: while this
+    process waits in a signal handler for the child to save (`stop_commands`) nobody would read the
+    pipe, and a child that prints more than its buffer would block; and a runner that dies (a job
+    requeued, a runner killed) would leave the child saving with a closed pipe (`BrokenPipeError`
+    at its next print)."""
+    log_path = run.directory / log_name()
+    with open(log_path, "a", encoding="utf-8") as log:
         log.write(f"\n$ {' '.join(command[1:])}\n")
         log.flush()
-        process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True, errors="replace", start_new_session=True,
+        start = log.tell()
+        process = subprocess.Popen(command, cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True,
                                    preexec_fn=_die_with_parent if sys.platform == "linux" else None)  # fmt: skip
+    with _children_lock:
+        _children.add(process)
+    try:
+        if writer:
+            records.mark_running(run, process.pid)
+        process.wait()
+    finally:
         with _children_lock:
-            _children.add(process)
-        try:
-            if writer:
-                records.mark_running(run, process.pid)
-            for line in process.stdout:
-                log.write(line)
-                if line.strip():
-                    tail.append(line.strip())
-            process.wait()
-        finally:
-            with _children_lock:
-                _children.discard(process)
-    return process.returncode, tail[0] if tail else ""
+            _children.discard(process)
+    return process.returncode, _last_line(log_path, start)
+
+
+def _last_line(path: Path, start: int) -> str:
+    """The last non-empty line written to `path` after byte `start`."""
+    with open(path, "rb") as handle:
+        handle.seek(max(start, handle.seek(0, os.SEEK_END) - 8192))
+        lines = [line.strip() for line in handle.read().decode("utf-8", "replace").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def stop_commands(wait: float) -> None:
+    """Tell every running command to save and stop (SIGTERM to its process group; `run_state` saves
+    `last.ckpt` and writes `interrupted.json`), and wait up to `wait` seconds for them to exit.
+
+    Called from a signal handler (submitit's, on SLURM's warning before a requeue): the main thread
+    may be inside `Popen.wait`, whose lock a second `wait` cannot take, so this polls the processes."""
+    with _children_lock:
+        children = list(_children)
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGTERM)
+    deadline = time.time() + wait
+    while time.time() < deadline and any(records.process_alive(child.pid) for child in children):
+        time.sleep(0.2)

@@ -128,6 +128,8 @@ def status_of(run: Run, lost_after: float = LOST_AFTER) -> RunStatus:
         )
     if interrupted is not None:
         step = f" at step {interrupted['step']}" if interrupted.get("step") is not None else ""
+        if "test" in str(interrupted.get("stage", "")).lower():  # Lightning's step reads 0 while testing
+            step = " during its test"
         saved = "resumes from last.ckpt" if interrupted.get("saved") else "resumes"
         return RunStatus("interrupted", interrupted.get("wall_s"), f"{interrupted.get('reason')}{step}; {saved}")
     if running is not None:
@@ -169,12 +171,12 @@ def _fresh_elsewhere(running: dict, run: Run, lost_after: float) -> bool:
     """A run on another host whose file system keeps locks to itself: alive while its heartbeat is
     fresh (or, before the first heartbeat, while it started less than `lost_after` ago)."""
     if running.get("host") == socket.gethostname():
-        return _alive(int(running.get("pid", 0)))
+        return process_alive(int(running.get("pid", 0)))
     age = heartbeat_age(run)
     return (age if age is not None else time.time() - running.get("since", 0)) < lost_after
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """Whether `pid` runs; a zombie (killed, not yet reaped: its parent was killed too) does not."""
     if pid <= 0:
         return False

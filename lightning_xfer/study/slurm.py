@@ -5,10 +5,19 @@ and per encoder entry (an encoder may ask for its own nodes and GPUs), cut into 
 `slurm.max_array_size` jobs (SLURM's MaxArraySize); an array starts after the arrays holding its
 runs' own dependencies ended (`afterany`: one encoder's targets never wait for another encoder's
 intermediate runs), and each of its jobs first checks that its own dependency completed, so one
-failed intermediate run holds back only its own targets. A job that is preempted
-or reaches its time limit is requeued by submitit (`checkpoint` below) and, run again, resumes its
-training command from `last.ckpt`. A multi-node run is one job with `slurm.nodes` nodes and one task per
-GPU; Lightning reads SLURM's variables in each task to set up the ranks.
+failed intermediate run holds back only its own targets. A multi-node run is one job with
+`slurm.nodes` nodes and one task per GPU; Lightning reads SLURM's variables in each task to set up
+the ranks.
+
+Requeue is submitit's checkpointing, the one mechanism used. Lightning's own SLURM requeue (its
+`SLURMEnvironment` saves and calls `scontrol requeue` on SIGUSR1) never acts: submitit asks SLURM
+for SIGUSR2, which Lightning leaves alone (`run_state` turns it into a save). SLURM sends SIGUSR2
+`signal_delay_s` (submitit's default: 90 s) before a time limit or preemption; submitit's handler in
+the job calls `RunJob.checkpoint`, which tells the running command to save (SIGTERM to its process
+group: `run_state` saves `last.ckpt` at the step it reached and writes `interrupted.json`) and waits
+for it to exit, then returns the same job, which submitit requeues; run again, it resumes the
+training command from that `last.ckpt`. A `scancel` (SIGTERM to every process of the job) stops the
+command the same way and leaves the run `interrupted`, for the next `study run` to submit again.
 
 `--executor local-submitit` uses submitit's local executor (same code path, processes on this
 machine, phases one after the other): it is how this is tested without a cluster.
@@ -21,11 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from lightning_xfer.errors import UserError
-from lightning_xfer.study.execute import execute
+from lightning_xfer.study.execute import DONE, execute_run, stop_commands
 from lightning_xfer.study.graph import Run
 from lightning_xfer.study.local import prepare
 from lightning_xfer.study.records import status_of
 from lightning_xfer.study.spec import SlurmSettings, StudySpec
+
+SAVE_WAIT = 75.0
+"""Seconds a job waits, after SLURM's warning, for its command to save before it is requeued: under
+submitit's 90 s between the warning and the kill."""
 
 
 class RunJob:
@@ -38,13 +51,17 @@ class RunJob:
         unfinished = [d.id for d in self.dependencies if status_of(d).state != "done"]
         if unfinished:  # the phase before ended (`afterany`), but not this run's own dependency
             raise RuntimeError(f"{self.run.id} not started: {', '.join(unfinished)} did not complete")
-        if not execute(self.run, self.project, extra_args=self.extra_args):
-            raise RuntimeError(f"{self.run.id} failed: {status_of(self.run).detail}")
+        outcome = execute_run(self.run, self.project, extra_args=self.extra_args)
+        if outcome != DONE:
+            raise RuntimeError(f"{self.run.id} {outcome}: {status_of(self.run).detail}")
         return True
 
     def checkpoint(self):
-        """Called by submitit on preemption or timeout: submit the same run again (it resumes)."""
+        """Called by submitit on SLURM's warning (preemption or time limit): the running command
+        saves and stops, then the same run is submitted again (it resumes from that checkpoint)."""
         import submitit
+
+        stop_commands(wait=SAVE_WAIT)
 
         return submitit.helpers.DelayedSubmission(RunJob(self.run, self.project, self.dependencies, self.extra_args))
 
