@@ -235,3 +235,17 @@ def test_a_test_of_a_checkpoint_records_the_step_its_weights_were_trained_to(tmp
     writer.on_load_checkpoint(trainer, module, {"global_step": 100})
     writer.write(trainer, module)
     assert json.loads((tmp_path / "results.jsonl").read_text())["global_step"] == 100
+
+
+def test_a_target_is_tested_on_its_final_weights_whatever_checkpoint_every_says(tmp_path):
+    # 25 steps with saves every 10: `test` once scored last.ckpt, the weights of step 20
+    import torch
+    from helpers import run_in_project
+
+    spec = load_study(TINY, {"out": str(tmp_path / "o"), "steps": "25"})
+    (run,) = [r for r in expand(spec) if r.id == RUN]
+    assert run_in_project([run]) == {RUN: "done"}
+    assert torch.load(run.last_checkpoint, map_location="cpu", weights_only=True)["global_step"] == 20
+    table = results_table("tiny", [run])
+    tested = table[table["stage"] == "test"]
+    assert len(tested) and (tested["step"] == 25).all(), tested[["task", "language", "metric", "step"]]
