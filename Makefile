@@ -50,7 +50,8 @@ test: setup
 	$(BIN)/python -m pytest -q -rs
 
 # The slow checks (2-process FSDP2 and DeepSpeed ZeRO-3 sharding on CPU, real signals to study runs,
-# the embedded study against its known answer): about 25 minutes.
+# the interruption drill, the two longest real-transfer checks, the embedded study against its
+# known answer): about 30 minutes.
 test-slow: setup
 	$(BIN)/python -m pytest -q -rs --slow -m slow
 

@@ -110,7 +110,8 @@ class Drill:
         run, deadline = self.runs[run_id], time.time() + 120
         while time.time() < deadline:
             pid = (read_json(run.directory / "running.json") or {}).get("pid", 0)
-            attempts = (run.directory / "attempts.jsonl").read_text().splitlines() if run.directory.exists() else []
+            log = run.directory / "attempts.jsonl"  # the run's folder is made before its first attempt is written
+            attempts = log.read_text().splitlines() if log.exists() else []
             if attempts and json.loads(attempts[-1])["command"] == command and process_alive(pid):
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
                 if b"lightning_xfer" in cmdline and command.encode() in cmdline:

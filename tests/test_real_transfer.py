@@ -111,6 +111,7 @@ def test_panx_zero_shot_after_english_training(encoder, request, tmp_path):
     check(scores(tmp_path, "f1"), PANX_FLOORS, request.config.getoption("--baseline"))
 
 
+@pytest.mark.slow  # 160 s here: the default suite keeps full fine-tuning's PAN-X check
 def test_panx_zero_shot_with_lora_on_frozen_weights(encoder, request, tmp_path):
     """The same PAN-X run with `model.encoder.tuning=lora` (rank 16 on every linear layer, the
     encoder's weights frozen; LoRA's usual 10x learning rate): the adapters alone carry the transfer.
@@ -129,6 +130,7 @@ def test_panx_zero_shot_with_lora_on_frozen_weights(encoder, request, tmp_path):
     check(scores(tmp_path, "f1"), LORA_PANX_FLOORS, request.config.getoption("--baseline"))
 
 
+@pytest.mark.slow  # 230 s here; test_answer_text checks QA decoding on real XQuAD in the default suite
 def test_xquad_zero_shot_after_a_short_squad_fine_tune(encoder, request, tmp_path):
     """Fine-tune briefly on SQuAD v1.1 dev questions (XQuAD's 1,190 ids and their paragraphs removed:
     they are XQuAD's test items; 50 steps of 16 windows, bottom 6 layers frozen to fit the CPU
