@@ -95,6 +95,10 @@ class Drill:
         """The step of the run's `last.ckpt`, once the attempt that saved it is over."""
         return torch.load(self.runs[run_id].last_checkpoint, map_location="cpu", weights_only=True)["global_step"]
 
+    def progress(self, run_id: str, steps: int = 15) -> None:
+        """Wait until the run has trained `steps` steps past the checkpoint it resumed from."""
+        wait_for_step(self.runs[run_id], self.saved_step(run_id) + steps)
+
     def close(self) -> None:
         """Whatever a failed drill left running: its runners' process groups (trainers die with them)."""
         for process in self.started:
@@ -168,6 +172,16 @@ def uninterrupted(study, tmp_path_factory) -> pd.DataFrame:
     return drill.table()
 
 
+def _again_and_signal_its_trainer(drill: Drill, run_id: str, sig: signal.Signals) -> dict:
+    """`study run` again until the run trained 15 steps past its last save, then `sig` to its trainer:
+    the run's interrupted record."""
+    runner = drill.start()
+    drill.progress(run_id)
+    os.kill(drill.trainer(run_id, "fit"), sig)
+    drill.finish(runner)
+    return drill.interrupted(run_id)
+
+
 def _local(drill: Drill) -> None:
     # 1. Intermediate, mid-fit: a second `study run` beside the first leaves it alone; then SLURM's
     #    warning (SIGUSR2) to its trainer.
@@ -179,11 +193,7 @@ def _local(drill: Drill) -> None:
     assert "error: some runs did not complete" in drill.finish(beside)  # its target waits for the intermediate
     assert drill.interrupted(INTERMEDIATE)["reason"] == "SIGTERM or SIGUSR2"
     # 2. Intermediate, mid-fit again: the OOM killer takes its trainer.
-    runner = drill.start()
-    wait_for_step(drill.runs[INTERMEDIATE], drill.saved_step(INTERMEDIATE) + 15)
-    os.kill(drill.trainer(INTERMEDIATE, "fit"), signal.SIGKILL)
-    drill.finish(runner)
-    assert drill.interrupted(INTERMEDIATE)["reason"] == "killed by SIGKILL"
+    assert _again_and_signal_its_trainer(drill, INTERMEDIATE, signal.SIGKILL)["reason"] == "killed by SIGKILL"
     # 3. Target, mid-fit: Ctrl-C in the runner's terminal (its process group).
     runner = drill.start()
     wait_for_step(drill.runs[TARGET], 20)
@@ -191,11 +201,7 @@ def _local(drill: Drill) -> None:
     printed = drill.finish(runner)
     assert runner.returncode == 130 and drill.interrupted(TARGET)["reason"] == "SIGTERM or SIGUSR2", printed[-3000:]
     # 4. Target, mid-fit again: SIGTERM to its trainer alone.
-    runner = drill.start()
-    wait_for_step(drill.runs[TARGET], drill.saved_step(TARGET) + 15)
-    os.kill(drill.trainer(TARGET, "fit"), signal.SIGTERM)
-    drill.finish(runner)
-    assert drill.interrupted(TARGET)["reason"] == "SIGTERM or SIGUSR2"
+    assert _again_and_signal_its_trainer(drill, TARGET, signal.SIGTERM)["reason"] == "SIGTERM or SIGUSR2"
     # 5. Target, mid-test: SIGTERM to the runner (a shutdown); it stops its test command.
     runner = drill.start()
     drill.in_test_loop(TARGET)
@@ -216,7 +222,7 @@ def _local_submitit(drill: Drill) -> None:
     while process_alive(first):
         time.sleep(0.1)
     # 2. Intermediate, mid-fit in the requeued job: the OOM killer takes its trainer.
-    wait_for_step(drill.runs[INTERMEDIATE], drill.saved_step(INTERMEDIATE) + 15)
+    drill.progress(INTERMEDIATE)
     second = drill.trainer(INTERMEDIATE, "fit")
     os.kill(second, signal.SIGKILL)
     drill.finish(runner)
@@ -234,7 +240,7 @@ def _local_submitit(drill: Drill) -> None:
     assert drill.interrupted(TARGET)["reason"] == "SIGTERM or SIGUSR2"
     # 4. Target, mid-fit again: Ctrl-C in the terminal of `study run` (it, submitit's controller and job).
     runner = drill.start()
-    wait_for_step(drill.runs[TARGET], drill.saved_step(TARGET) + 15)
+    drill.progress(TARGET)
     os.killpg(runner.pid, signal.SIGINT)
     drill.finish(runner)
     assert drill.interrupted(TARGET)["reason"] == "SIGTERM or SIGUSR2"
