@@ -111,10 +111,11 @@ def test_shipped_study_files_expand(tmp_path):
         assert all(r.commands[0][0] in ("fit", "test") for r in runs)
     # real-mini: 3 intermediate runs + 4 conditions x 3 targets; phang2020: 11 + 12 x 9;
     # robustness: 4 encoders x 3 seeds x (4 + 5 x 10); size-ladder: 17 encoder entries x 3 seeds x
-    # (3 + 4 x 10); embedded: 1 pre-training run + 3 seeds x (2 + 3 x 5); embedded-sizes: that, 3 sizes;
+    # (3 + 4 x 10); embedded: 1 pre-training run + 5 seeds x (2 + 3 x 4); embedded-sizes: 3 sizes x (1 +
+    # 3 seeds x (2 + 3 x 5));
     # embedded-truth: 1 + 3 seeds x (2 + 3 x 1); real-transfer: 3 seeds x (2 + 3 x 2).
     assert counts == {"real-mini": 3 + 4 * 3, "tiny": 10, "phang2020": 11 + 12 * 9, "robustness": 4 * 3 * (4 + 5 * 10),
-                      "size-ladder": 17 * 3 * (3 + 4 * 10), "embedded": 1 + 3 * (2 + 3 * 5),
+                      "size-ladder": 17 * 3 * (3 + 4 * 10), "embedded": 1 + 5 * (2 + 3 * 4),
                       "embedded-sizes": 3 * (1 + 3 * (2 + 3 * 5)), "embedded-truth": 1 + 3 * (2 + 3 * 1),
                       "real-transfer": 3 * (2 + 3 * 2)}  # fmt: skip
 

@@ -122,7 +122,7 @@ def test_the_pretrain_run_comes_first_and_starts_every_other_run_of_its_encoder(
         else:
             assert run.depends_on == (f"intermediate.world-tiny.{run.intermediate}.s{run.seed}",)
     levels = phases(runs)  # SLURM job arrays: pretrain, then intermediate and none targets, then the rest
-    assert [len(level) for level in levels] == [1, 3 * (2 + 5), 3 * 2 * 5]  # 3 seeds
+    assert [len(level) for level in levels] == [1, 5 * (2 + 4), 5 * 2 * 4]  # 5 seeds, 4 targets
     assert levels[0] == [pretrain]
 
 

@@ -226,7 +226,7 @@ def _local_submitit(drill: Drill) -> None:
     second = drill.trainer(INTERMEDIATE, "fit")
     os.kill(second, signal.SIGKILL)
     drill.finish(runner)
-    drill.finish(beside)  # it submitted the target alone, whose job found its intermediate run not done
+    assert f"{TARGET}: waits for {INTERMEDIATE} (running), not submitted" in drill.finish(beside)
     assert second != first and drill.interrupted(INTERMEDIATE)["reason"] == "killed by SIGKILL"
     attempts = [json.loads(line) for line in (drill.runs[INTERMEDIATE].directory / "attempts.jsonl").open()]
     assert [a["command"] for a in attempts] == ["fit", "fit"] and attempts[1]["resumed_from"]  # the requeue resumed
@@ -238,11 +238,19 @@ def _local_submitit(drill: Drill) -> None:
     os.kill(trainer, signal.SIGTERM)
     drill.finish(runner)
     assert drill.interrupted(TARGET)["reason"] == "SIGTERM or SIGUSR2"
-    # 4. Target, mid-fit again: Ctrl-C in the terminal of `study run` (it, submitit's controller and job).
+    # 4. Target, mid-fit again: Ctrl-C in the terminal of `study run` (it, submitit's controller and
+    #    job). The trainer is held (SIGSTOP) until they are gone, so that a fast machine cannot finish
+    #    its last steps first: what it then does is what it was told, not what it had time for.
     runner = drill.start()
     drill.progress(TARGET)
-    os.killpg(runner.pid, signal.SIGINT)
-    drill.finish(runner)
+    trainer = drill.trainer(TARGET, "fit")
+    os.kill(trainer, signal.SIGSTOP)
+    try:
+        os.killpg(runner.pid, signal.SIGINT)
+        printed = drill.finish(runner)
+    finally:
+        os.kill(trainer, signal.SIGCONT)
+    assert runner.returncode == 130 and "lightning_xfer: stopped" in printed, printed[-3000:]
     assert drill.interrupted(TARGET)["reason"] == "SIGTERM or SIGUSR2"
     # 5. Target, mid-test: its node dies (SIGKILL to the job and its test command at once).
     runner = drill.start()

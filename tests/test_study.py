@@ -332,6 +332,31 @@ def test_slurm_submission_shapes_each_encoder_and_skips_what_is_running_or_faile
     assert broken.id in {job.run.id for _, job in executors[-1].submitted}
 
 
+def test_a_second_submission_leaves_the_targets_of_a_running_intermediate_run_to_the_first(
+    tmp_path, monkeypatch, capsys
+):
+    """A second `study run` while an intermediate run trains in the first one's job: neither that
+    run nor its targets are submitted (their jobs would only find it unfinished and stop)."""
+    submitit = pytest.importorskip("submitit", reason="needs submitit (pip extra `slurm`)")
+    from lightning_xfer.study import records
+    from lightning_xfer.study.slurm import run_submitit
+
+    spec = load_study(TINY, {"out": str(tmp_path / "o")})
+    runs = expand(spec)
+    executors: list[_Executor] = []
+    monkeypatch.setattr(submitit, "AutoExecutor", lambda **kw: executors.append(_Executor(**kw)) or executors[-1])
+    running = next(r for r in runs if r.id == "intermediate.tiny.synthetic-mlm.s0")
+    running.directory.mkdir(parents=True)
+    records.mark_running(running, os.getpid())
+    run_submitit(spec, runs, PROJECT, "slurm")
+    submitted = {job.run.id for _, job in executors[-1].submitted}
+    waiting = {r.id for r in runs if running.id in r.depends_on}
+    assert waiting and not waiting & submitted and running.id not in submitted
+    assert submitted == {r.id for r in runs} - waiting - {running.id}
+    printed = capsys.readouterr().out
+    assert all(f"{w}: waits for {running.id} (running), not submitted" in printed for w in waiting)
+
+
 def test_slurm_arrays_stay_under_the_array_limit_and_wait_only_for_their_own_encoders_runs(tmp_path, monkeypatch):
     """SLURM refuses an array above MaxArraySize (1001 by default; the size ladder's 1-GPU targets were
     one array of 1,080): arrays are cut at `slurm.max_array_size`. A phase's array holds one encoder's

@@ -76,7 +76,12 @@ def study_command(argv: list[str]) -> None:
             from lightning_xfer.study.slurm import run_submitit
 
             cluster = "slurm" if args.executor == "slurm" else "local"
-            jobs = run_submitit(spec, runs, project, cluster, retry_failed=args.retry_failed)
+            try:
+                jobs = run_submitit(spec, runs, project, cluster, retry_failed=args.retry_failed)
+            except KeyboardInterrupt:  # Ctrl-C while local jobs run: each job stops its own command
+                print_status(runs)
+                print("lightning_xfer: stopped; interrupted runs resume on the next `study run`", flush=True)
+                sys.exit(130)
             print(f"submitted {len(jobs)} jobs: {', '.join(jobs)}" if jobs else "nothing left to run")
     else:
         table = results_table(spec.study, runs)

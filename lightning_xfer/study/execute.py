@@ -54,9 +54,10 @@ def is_record_writer() -> bool:
 
 
 @contextlib.contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """While a `study run` works: SIGINT and SIGTERM stop every running command cleanly (SIGTERM to
-    its process group) and start nothing more. Only the main thread can set handlers."""
+def stop_on_signals(signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """While a `study run` works: SIGINT and SIGTERM (or just `signals`) stop every running command
+    cleanly (SIGTERM to its process group) and start nothing more. Only the main thread can set
+    handlers."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -77,7 +78,7 @@ def stop_on_signals() -> Iterator[None]:
             print(f"\n{signal.Signals(signum).name}: stopping; running commands save a checkpoint and stop "
                   "(the next `study run` resumes them)", file=sys.stderr, flush=True)  # fmt: skip
 
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, stop) for s in signals}
     try:
         yield
     finally:

@@ -25,12 +25,13 @@ machine, phases one after the other): it is how this is tested without a cluster
 
 from __future__ import annotations
 
+import signal
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from lightning_xfer.errors import UserError
-from lightning_xfer.study.execute import DONE, execute_run, stop_commands
+from lightning_xfer.study.execute import DONE, execute_run, stop_commands, stop_on_signals
 from lightning_xfer.study.graph import Run
 from lightning_xfer.study.local import prepare
 from lightning_xfer.study.records import status_of
@@ -51,7 +52,11 @@ class RunJob:
         unfinished = [d.id for d in self.dependencies if status_of(d).state != "done"]
         if unfinished:  # the phase before ended (`afterany`), but not this run's own dependency
             raise RuntimeError(f"{self.run.id} not started: {', '.join(unfinished)} did not complete")
-        outcome = execute_run(self.run, self.project, extra_args=self.extra_args)
+        # Ctrl-C under `--executor local-submitit` reaches this job (it shares the terminal's process
+        # group): stop the command with SIGTERM at once, as the local runner does, instead of dying
+        # and leaving it to hear of it from the kernel. SIGTERM stays submitit's (`scancel`, requeue).
+        with stop_on_signals((signal.SIGINT,)):
+            outcome = execute_run(self.run, self.project, extra_args=self.extra_args)
         if outcome != DONE:
             raise RuntimeError(f"{self.run.id} {outcome}: {status_of(self.run).detail}")
         return True
@@ -91,14 +96,21 @@ def slurm_settings(spec: StudySpec, run: Run) -> SlurmSettings:
 
 def to_submit(runs: list[Run], retry_failed: bool) -> list[Run]:
     """What a new submission should run: not what is done, still running (queued or in a job), or
-    failed (unless `retry_failed`)."""
-    chosen = []
-    for run in runs:
-        state = status_of(run).state
+    failed (unless `retry_failed`), nor what waits on a run this submission leaves to another (its
+    job would only find that dependency unfinished; the submission that runs it, or the next one,
+    submits it)."""
+    chosen: list[Run] = []
+    states = {run.id: status_of(run).state for run in runs}
+    for run in [run for group in phases(runs) for run in group]:  # a run's dependencies come first
+        state = states[run.id]
+        chosen_ids = {r.id for r in chosen}
+        waits = [d for d in run.depends_on if d in states and states[d] != "done" and d not in chosen_ids]
         if state == "running":
             print(f"{run.id}: still running, not submitted again")
         elif state == "failed" and not retry_failed:
             print(f"{run.id}: failed before; not submitted (--retry-failed runs it again)")
+        elif waits:
+            print(f"{run.id}: waits for {', '.join(waits)} ({states[waits[0]]}), not submitted")
         elif prepare(run) == "run":
             chosen.append(run)
     return chosen

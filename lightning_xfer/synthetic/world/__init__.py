@@ -30,7 +30,7 @@ from pathlib import Path
 from lightning_xfer.synthetic.world.languages import LANGUAGES, WorldLanguage, lexicon
 from lightning_xfer.synthetic.world.realize import Speaker
 
-WORLD_VERSION = 1
+WORLD_VERSION = 2
 """Bumped when a writer changes what it writes, so cached files are written again."""
 
 

@@ -28,6 +28,11 @@ class Domain:
     attributes: tuple[str, ...]
     places: tuple[str, ...]
     """Common-noun places (`the harbour`), besides the shared towns."""
+    loanwords: tuple[str, ...] = ()
+    """Words every language borrows from English (`lamp`, as `telephone` is borrowed in most real
+    languages): written as English in Latin script and transliterated in others, whatever the
+    language's overlap. The known answer lives in these words (`planted.py`), so its gain reaches
+    every Latin-script language as English's own words and another script only through pre-training."""
 
     def next_verb(self, verb: str) -> str:
         """The event that follows `verb` in this domain's stories (the multiple-choice task's commonsense)."""
@@ -47,6 +52,7 @@ FICTION = Domain(
     things=("lamp", "basket", "key", "letter", "boat", "cake", "coat", "mirror", "kettle", "rope"),
     attributes=("red", "small", "heavy", "golden", "broken", "wooden", "warm", "blue"),
     places=("forest", "kitchen", "garden", "cave", "tower", "cellar"),
+    loanwords=("lamp", "basket", "key", "letter", "boat", "cake", "coat", "mirror", "kettle", "rope"),
 )
 DOMAINS = {domain.name: domain for domain in (NEWS, FICTION)}
 
@@ -174,6 +180,11 @@ def lexicon_words() -> list[str]:
     for domain in DOMAINS.values():
         words |= {*domain.verbs, *domain.things, *domain.attributes, *domain.places}
     return sorted(words)
+
+
+def loanwords() -> set[str]:
+    """Every word borrowed from English by every language (`Domain.loanwords`)."""
+    return {word for domain in DOMAINS.values() for word in domain.loanwords}
 
 
 def names() -> list[str]:

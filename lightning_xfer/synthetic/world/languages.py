@@ -23,7 +23,7 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-from lightning_xfer.synthetic.world.grammar import lexicon_words, names
+from lightning_xfer.synthetic.world.grammar import lexicon_words, loanwords, names
 
 SCRIPTS: dict[str, dict[str, str]] = {
     "Latin": {},
@@ -48,7 +48,7 @@ class WorldLanguage:
     pretraining_sentences: int
     """Sentences of this language in the MLM pre-training corpus."""
     shared_words: float = 0.0
-    """Share of the base vocabulary's word types written exactly as in English."""
+    """Share of the base vocabulary's word types (loanwords aside) written exactly as in English."""
     cognates: float = 0.0
     """Share of the other word types written as the English word plus this language's ending."""
     order: Literal["SVO", "SOV", "VSO"] = "SVO"
@@ -117,14 +117,19 @@ def lexicon(language: WorldLanguage, seed: int) -> dict[str, str]:
     and a language that shares less shares a subset. A made-up word never equals an English word or
     another made-up word of the language, so overlap is exactly what is set.
     """
+    borrowed = loanwords()
     words = lexicon_words()
-    order = random.Random(f"{seed}:lexicon").sample(words, len(words))
-    n_shared = round(language.shared_words * len(words))
-    n_cognate = round(language.cognates * (len(words) - n_shared))
+    own = [word for word in words if word not in borrowed]  # the words overlap is set on
+    order = random.Random(f"{seed}:lexicon").sample(own, len(own))
+    n_shared = round(language.shared_words * len(own))
+    n_cognate = round(language.cognates * (len(own) - n_shared))
     shared, cognate = set(order[:n_shared]), set(order[n_shared : n_shared + n_cognate])
     taken = {w.lower() for w in [*words, *names()]}
     forms = {}
     for word in words:
+        if word in borrowed:
+            forms[word] = transliterate(word, language.script)
+            continue
         if word in shared:
             forms[word] = word
             continue
