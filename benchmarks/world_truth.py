@@ -43,16 +43,14 @@ def tiers() -> dict[str, list[str]]:
 
 def scores(study: Path, variables: dict[str, str]) -> pd.DataFrame:
     """The target runs' test scores in their primary metric: condition, target, seed, language, value."""
+    from lightning_xfer.results_table import primary_rows
     from lightning_xfer.study.graph import expand
     from lightning_xfer.study.spec import load_study
     from lightning_xfer.study.table import results_table
-    from lightning_xfer.tasks import get_task
 
     spec = load_study(study, variables)
-    table = results_table(spec.study, expand(spec))
-    table = table[(table["phase"] == "target") & (table["stage"] == "test") & (table["task"] == table["target"])]
-    primary = table["target"].map(lambda name: get_task(name).primary_metric)
-    return table[table["metric"] == primary][["intermediate", "target", "seed", "language", "value"]]
+    table = primary_rows(results_table(spec.study, expand(spec)))
+    return table[table["phase"] == "target"][["intermediate", "target", "seed", "language", "value"]]
 
 
 def truth(table: pd.DataFrame) -> pd.DataFrame:

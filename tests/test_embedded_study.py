@@ -12,10 +12,11 @@ from helpers import cli, results
 
 from lightning_xfer.errors import UserError
 from lightning_xfer.report import findings_text, write_report
+from lightning_xfer.results_table import COLUMNS
 from lightning_xfer.study.graph import expand
 from lightning_xfer.study.local import run_local
 from lightning_xfer.study.spec import load_study
-from lightning_xfer.study.table import COLUMNS, results_table
+from lightning_xfer.study.table import results_table
 
 EMBEDDED = PROJECT / "configs" / "studies" / "embedded.yaml"
 SMOKE = {"pretrain_steps": "400", "steps": "30", "eval": "40", "seeds": "[0]"}

@@ -18,10 +18,11 @@ from helpers import wait_for_step
 
 from lightning_xfer.errors import UserError
 from lightning_xfer.results import ResultsWriter
+from lightning_xfer.results_table import refuse_duplicates
 from lightning_xfer.study.graph import expand
 from lightning_xfer.study.records import read_json, status_of
 from lightning_xfer.study.spec import load_study
-from lightning_xfer.study.table import refuse_duplicates, results_table
+from lightning_xfer.study.table import results_table
 
 TINY = PROJECT / "configs" / "studies" / "tiny.yaml"
 RUN = "target.tiny.none.synthetic-topic.s0"

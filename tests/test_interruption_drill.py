@@ -29,10 +29,11 @@ import yaml
 from conftest import PROJECT
 from helpers import wait_for_step
 
+from lightning_xfer.results_table import refuse_duplicates
 from lightning_xfer.study.graph import expand
 from lightning_xfer.study.records import process_alive, read_json, status_of
 from lightning_xfer.study.spec import load_study
-from lightning_xfer.study.table import refuse_duplicates, results_table
+from lightning_xfer.study.table import results_table
 
 pytestmark = pytest.mark.slow
 

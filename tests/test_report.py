@@ -10,7 +10,7 @@ import pytest
 
 from lightning_xfer.analysis.planted import PlantedStudy, generate
 from lightning_xfer.report import report_command, write_report
-from lightning_xfer.study.table import COLUMNS, read_table, write_table
+from lightning_xfer.results_table import COLUMNS, read_table, write_table
 
 KEYS = ["encoder", "intermediate", "target", "tier"]
 

@@ -18,11 +18,12 @@ from helpers import run_in_project
 from safetensors.torch import load_file
 
 from lightning_xfer.errors import UserError
+from lightning_xfer.results_table import COLUMNS, read_table, write_table
 from lightning_xfer.study.graph import expand, load_runs
 from lightning_xfer.study.local import run_local
 from lightning_xfer.study.records import status_of
 from lightning_xfer.study.spec import load_study
-from lightning_xfer.study.table import COLUMNS, pivot, read_table, results_table, write_table
+from lightning_xfer.study.table import pivot, results_table
 
 TINY = PROJECT / "configs" / "studies" / "tiny.yaml"
 

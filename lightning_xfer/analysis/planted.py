@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from lightning_xfer.languages import languages
-from lightning_xfer.study.table import COLUMNS
+from lightning_xfer.results_table import COLUMNS
 
 PRIMARY_METRIC = {"xnli": "accuracy", "panx": "f1", "xcopa": "accuracy", "xquad": "f1", "tatoeba": "accuracy"}
 """Primary metrics of the targets the generator knows, as the task catalogue declares them (a test

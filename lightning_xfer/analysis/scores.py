@@ -10,13 +10,17 @@ from __future__ import annotations
 import pandas as pd
 
 from lightning_xfer.languages import languages
+from lightning_xfer.results_table import REQUIRED, primary_metrics, primary_rows, target_test_rows
 
 KEYS = ["encoder", "intermediate", "target", "seed", "language"]
 """What identifies one score: a run (encoder, condition, target, seed) on one language."""
-REQUIRED = ["encoder", "intermediate", "target", "stage", "task", "language", "metric", "value"]
-"""Columns without which no score can be read; `seed` and `run` have fall-backs (see `usable_table`)."""
 SOURCE_LANGUAGE = "en"
 """The language every task is trained in: its score is not zero-shot and is left out of the gains."""
+
+
+def missing_required(table: pd.DataFrame) -> list[str]:
+    """The columns of `REQUIRED` the table lacks: with any, no score can be read from it."""
+    return [column for column in REQUIRED if column not in table.columns]
 
 
 def usable_table(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -26,10 +30,9 @@ def usable_table(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     can be found; the report goes on with a note. A missing column of `REQUIRED` leaves nothing to
     analyse: the caller gets the messages and should write a report that says so.
     """
-    messages, table = [], table.copy()
-    for column in REQUIRED:
-        if column not in table.columns:
-            messages.append(f"the table has no `{column}` column: no scores can be read from it")
+    table = table.copy()
+    missing = missing_required(table)
+    messages = [f"the table has no `{column}` column: no scores can be read from it" for column in missing]
     if "seed" not in table.columns:
         messages.append("the table has no `seed` column: every score is treated as one seed (seed 0)")
         table["seed"] = 0
@@ -39,44 +42,19 @@ def usable_table(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return table, messages
 
 
-def primary_metrics(table: pd.DataFrame) -> dict[str, str]:
-    """Target -> the metric to analyse: the only one it reports, else the catalogue's primary metric.
-
-    The catalogue is consulted only for targets with several metrics (it imports the task code,
-    which is slow), so a table with one metric per target, or a target the catalogue does not
-    know, needs no catalogue. A target with several metrics that the catalogue does not know is
-    left out (`ambiguous_targets` names it).
-    """
-    test = table[(table["stage"] == "test") & (table["task"] == table["target"])]
-    found = test.groupby("target")["metric"].unique()
-    metrics = {str(t): str(m[0]) for t, m in found.items() if len(m) == 1}
-    several = [t for t, m in found.items() if len(m) > 1]
-    if several:
-        from lightning_xfer.tasks import catalogue
-
-        tasks = catalogue()
-        metrics |= {t: tasks[t].primary_metric for t in several if t in tasks}
-    return metrics
-
-
 def primary_scores(table: pd.DataFrame) -> pd.DataFrame:
     """One row per run and language: the test score of the target's primary metric.
 
     Repeated rows of one cell are averaged. Columns: `KEYS`, run, value.
     """
-    test = table[(table["stage"] == "test") & (table["task"] == table["target"])]
-    metrics = primary_metrics(test)
-    keep = pd.Series(
-        [metrics.get(t) == m for t, m in zip(test["target"], test["metric"], strict=True)], index=test.index, dtype=bool
-    )
-    chosen = test[keep].astype({"seed": int, "language": str})
+    chosen = primary_rows(table).astype({"seed": int, "language": str})
     scores = chosen.groupby(KEYS, as_index=False).agg(value=("value", "mean"), run=("run", "first"))
     return scores[[*KEYS, "run", "value"]]
 
 
 def ambiguous_targets(table: pd.DataFrame) -> list[str]:
     """Targets with several metrics, none of which the catalogue names primary: nothing to analyse."""
-    test = table[(table["stage"] == "test") & (table["task"] == table["target"])]
+    test = target_test_rows(table)
     return sorted(set(test["target"]) - set(primary_metrics(test)))
 
 

@@ -88,13 +88,12 @@ def load_results(path: Path, overrides: dict[str, str] | None = None) -> tuple[p
     or with a score twice is an error here; missing optional columns (`seed`, `run`) are the
     report's to note.
     """
-    import pandas as pd
-
     from lightning_xfer.errors import UserError
-    from lightning_xfer.study.table import refuse_duplicates
+    from lightning_xfer.results_table import UnreadableTable, read_table
 
     if not path.exists():
-        raise UserError(f"{path} does not exist; give a results table (`study results` writes one) or a study file")
+        raise UnreadableTable(f"{path} does not exist; give a results table (`study results` writes one) or a "
+                              "study file")  # fmt: skip
     if path.suffix in (".yaml", ".yml"):
         from lightning_xfer.study.graph import load_runs
         from lightning_xfer.study.table import results_table
@@ -107,44 +106,7 @@ def load_results(path: Path, overrides: dict[str, str] | None = None) -> tuple[p
         return table, Path(spec.out)
     if overrides:
         raise UserError(f"--set {', '.join(overrides)}: sets a study file's variables; {path} is a results table")
-    try:
-        table = _read_table_file(path)
-    except pd.errors.EmptyDataError:
-        raise UserError(f"{path}: the file is empty; expected a results table with a header row") from None
-    except UnicodeDecodeError as error:
-        raise UserError(f"{path}: not UTF-8 ({error.reason} at byte {error.start}); expected a results table") from None
-    except (ValueError, OSError) as error:  # pandas' parsers raise these for a file that is not a table
-        raise UserError(f"{path}: cannot read it as a results table ({str(error).splitlines()[0]})") from None
-    check_columns(table, path)
-    refuse_duplicates(table, str(path))
-    return table, path.parent
-
-
-def _read_table_file(path: Path) -> pd.DataFrame:
-    import pandas as pd
-
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix == ".jsonl":
-        if not path.stat().st_size:
-            raise pd.errors.EmptyDataError("empty")
-        return pd.read_json(path, lines=True, dtype={"language": str})
-    text_columns = {"language": str, "intermediate": str, "target": str, "encoder": str, "run": str}
-    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=text_columns)
-
-
-def check_columns(table: pd.DataFrame, path: Path) -> None:
-    """The columns a score is read from are there, and there is at least one row."""
-    from lightning_xfer.analysis.scores import REQUIRED
-    from lightning_xfer.errors import UserError
-    from lightning_xfer.study.table import COLUMNS
-
-    missing = [column for column in REQUIRED if column not in table.columns]
-    if missing:
-        raise UserError(f"{path}: no column {', '.join(missing)} (it has {', '.join(map(str, table.columns))}); "
-                        f"expected a results table with {', '.join(COLUMNS)} (`study results` writes one)")  # fmt: skip
-    if table.empty:
-        raise UserError(f"{path}: only a header, no scores; expected one row per score (`study results` writes them)")
+    return read_table(path), path.parent
 
 
 def warn_about_gaps(table: pd.DataFrame) -> None:
@@ -199,21 +161,23 @@ def write_report(
     from lightning_xfer.analysis.scale import size_slopes
     from lightning_xfer.analysis.scores import (
         ambiguous_targets,
-        primary_metrics,
+        missing_required,
         primary_scores,
         unknown_languages,
         usable_table,
     )
     from lightning_xfer.report import sections
     from lightning_xfer.report.document import Document
+    from lightning_xfer.results_table import primary_metrics
 
     study = str(table["study"].iloc[0]) if "study" in table.columns and len(table) else Path(source).stem
     doc = Document(Path(out), f"Does English intermediate-task training help zero-shot transfer? Study {study}")
+    missing = missing_required(table)
     table, messages = usable_table(table)
-    missing = [m for m in messages if "no scores can be read" in m]
     if missing or table.empty:
         doc.heading("Findings")
-        doc.text("No analysis is possible: " + ("; ".join(missing) if missing else "the table has no rows") + ".")
+        reason = "; ".join(f"the table has no `{column}` column" for column in missing) or "the table has no rows"
+        doc.text(f"No analysis is possible: {reason}.")
         return doc.write()
     messages += [f"target {t} reports several metrics and the catalogue names none primary: left out"
                  for t in ambiguous_targets(table)]  # fmt: skip

@@ -8,10 +8,11 @@ import time
 from pathlib import Path
 
 from lightning_xfer.errors import UserError
+from lightning_xfer.results_table import write_table
 from lightning_xfer.study.graph import Run, load_runs
 from lightning_xfer.study.records import status_of
 from lightning_xfer.study.spec import parse_assignments
-from lightning_xfer.study.table import pivot, results_table, write_table
+from lightning_xfer.study.table import pivot, results_table
 
 
 def study_command(argv: list[str]) -> None:
