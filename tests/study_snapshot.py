@@ -1,0 +1,131 @@
+"""What every study in `configs/studies/` runs, as a fingerprint per run that survives moving settings
+between files: each command's *effective* configuration (its `--config` files merged in order as
+jsonargparse merges them, then its `--key=value` arguments), not the text of the files it names.
+
+    python tests/study_snapshot.py            # check: print the runs whose configuration changed
+    python tests/study_snapshot.py --write    # record today's (after a change that was meant)
+    python tests/study_snapshot.py STUDY RUN  # one run's effective configuration, to diff by hand
+
+The record is `tests/data/study_snapshot.json`; `tests/test_study_snapshot.py` holds every study to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+PROJECT = Path(__file__).resolve().parents[1]
+STUDIES = PROJECT / "configs" / "studies"
+RECORD = PROJECT / "tests" / "data" / "study_snapshot.json"
+VARIABLES = {"data": "/data"}
+"""Variables given where a study declares them (besides `out`), as tests/test_configs.py does."""
+
+
+def _merge(into: dict, update: dict) -> dict:
+    """Mappings merge key by key; anything else (lists too) replaces: jsonargparse's rule for configs."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+    return into
+
+
+def _assign(config: dict, dotted: str, value: object, append: bool) -> None:
+    """`--a.b.c=value` (or `+=`): a key under a list applies to its last element, as
+    `--trainer.callbacks.dirpath=` does to the callback added just before it."""
+    *path, last = dotted.split(".")
+    node: object = config
+    for key in path:
+        if isinstance(node, list):
+            node = node[-1].setdefault("init_args", {}) if node and isinstance(node[-1], dict) else {}
+        node = node.setdefault(key, {}) if isinstance(node, dict) else {}
+    if isinstance(node, list):
+        node = node[-1].setdefault("init_args", {}) if node and isinstance(node[-1], dict) else {}
+    if append:
+        node.setdefault(last, []).append({"class_path": value} if isinstance(value, str) else value)
+    else:
+        node[last] = value
+
+
+def effective(command: tuple[str, ...], out: str) -> dict:
+    """One command line's subcommand and merged configuration, with the study's `out` as `{out}`."""
+    config: dict = {}
+    arguments = iter(command[1:])
+    for argument in arguments:
+        if argument == "--config":
+            path = Path(next(arguments))
+            _merge(config, yaml.safe_load((path if path.is_absolute() else PROJECT / path).read_text()) or {})
+            continue
+        name, _, value = argument.removeprefix("--").partition("=")
+        append = name.endswith("+")
+        _assign(config, name.removesuffix("+"), yaml.safe_load(value) if value else value, append)
+    text = json.dumps({"subcommand": command[0], "config": config}, sort_keys=True, default=str)
+    return json.loads(text.replace(out, "{out}"))
+
+
+def snapshot(study: Path, out: Path) -> dict[str, str]:
+    """Run id -> fingerprint of its phase, dependencies and every command's effective configuration."""
+    from lightning_xfer.study.graph import expand
+    from lightning_xfer.study.spec import load_study
+
+    declared = yaml.safe_load(study.read_text()).get("variables") or {}
+    given = {"out": str(out), **VARIABLES}
+    runs = expand(load_study(study, {name: value for name, value in given.items() if name in declared}))
+    record = {}
+    for run in runs:
+        material = {"phase": run.phase, "depends_on": run.depends_on, "tuning": run.tuning,
+                    "commands": [effective(command, str(out)) for command in run.commands]}  # fmt: skip
+        record[run.id] = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:12]
+    return record
+
+
+def snapshots() -> dict[str, dict[str, str]]:
+    with tempfile.TemporaryDirectory() as directory:
+        return {path.stem: snapshot(path, Path(directory) / path.stem) for path in sorted(STUDIES.glob("*.yaml"))}
+
+
+def differences(recorded: dict, now: dict) -> list[str]:
+    """Each study or run that appeared, disappeared or runs another configuration."""
+    lines = []
+    for study in sorted(set(recorded) | set(now)):
+        before, after = recorded.get(study, {}), now.get(study, {})
+        lines += [f"{study}: {run} is new" for run in sorted(set(after) - set(before))]
+        lines += [f"{study}: {run} is gone" for run in sorted(set(before) - set(after))]
+        lines += [f"{study}: {run} runs another configuration" for run in sorted(set(before) & set(after))
+                  if before[run] != after[run]]  # fmt: skip
+    return lines
+
+
+def main(argv: list[str]) -> None:
+    import os
+
+    os.chdir(PROJECT)
+    if len(argv) == 2:
+        with tempfile.TemporaryDirectory() as directory:
+            from lightning_xfer.study.graph import expand
+            from lightning_xfer.study.spec import load_study
+
+            study = STUDIES / f"{argv[0]}.yaml"
+            declared = yaml.safe_load(study.read_text()).get("variables") or {}
+            given = {"out": directory, **VARIABLES}
+            spec = load_study(study, {name: value for name, value in given.items() if name in declared})
+            run = next(r for r in expand(spec) if r.id == argv[1])
+            print(json.dumps([effective(c, directory) for c in run.commands], indent=1, sort_keys=True))
+        return
+    now = snapshots()
+    if argv == ["--write"]:
+        RECORD.parent.mkdir(parents=True, exist_ok=True)
+        RECORD.write_text(json.dumps(now, indent=0, sort_keys=True) + "\n")
+        print(f"{sum(map(len, now.values()))} runs of {len(now)} studies -> {RECORD}")
+        return
+    print("\n".join(differences(json.loads(RECORD.read_text()), now)) or "every study runs what it ran")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
