@@ -11,6 +11,8 @@ The record is `tests/data/study_snapshot.json`; `tests/test_study_snapshot.py` h
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
 import sys
@@ -53,6 +55,16 @@ def _assign(config: dict, dotted: str, value: object, append: bool) -> None:
         node[last] = value
 
 
+@functools.cache
+def _parsed(text: str) -> object:
+    return yaml.safe_load(text)
+
+
+def _yaml(text: str) -> object:
+    """YAML, parsed once per text (thousands of runs share a few files and values)."""
+    return copy.deepcopy(_parsed(text))
+
+
 def effective(command: tuple[str, ...], out: str) -> dict:
     """One command line's subcommand and merged configuration, with the study's `out` as `{out}`."""
     config: dict = {}
@@ -60,11 +72,11 @@ def effective(command: tuple[str, ...], out: str) -> dict:
     for argument in arguments:
         if argument == "--config":
             path = Path(next(arguments))
-            _merge(config, yaml.safe_load((path if path.is_absolute() else PROJECT / path).read_text()) or {})
+            _merge(config, _yaml((path if path.is_absolute() else PROJECT / path).read_text()) or {})
             continue
         name, _, value = argument.removeprefix("--").partition("=")
         append = name.endswith("+")
-        _assign(config, name.removesuffix("+"), yaml.safe_load(value) if value else value, append)
+        _assign(config, name.removesuffix("+"), _yaml(value) if value else value, append)
     text = json.dumps({"subcommand": command[0], "config": config}, sort_keys=True, default=str)
     return json.loads(text.replace(out, "{out}"))
 
