@@ -4,6 +4,7 @@ encoder shows the planted resource effect, and every world task is learnable in 
 
 import json
 import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -152,3 +153,21 @@ def test_a_changed_upstream_run_makes_every_run_after_it_stale(tmp_path):
     spec.steps["target"] = 10
     changed = {r.id for r in expand(spec) if r.config_hash != base[r.id]}
     assert changed == {key for key in base if key.startswith("target.")}
+
+
+def test_a_new_version_of_the_world_makes_every_run_of_a_world_study_stale_and_no_other(tmp_path, monkeypatch):
+    """A run's hash covers the fingerprint of the generated data it names: a changed world must not
+    leave runs `done` on the old one (the next `study run` would mix two worlds in one table)."""
+    import lightning_xfer.synthetic.world as world
+
+    monkeypatch.chdir(PROJECT)
+    tiny = PROJECT / "configs" / "studies" / "tiny.yaml"
+
+    def hashes(study: Path) -> dict[str, str]:
+        return {run.id: run.config_hash for run in expand(load_study(study, {"out": str(tmp_path / study.stem)}))}
+
+    before, other = hashes(EMBEDDED), hashes(tiny)
+    monkeypatch.setattr(world, "WORLD_VERSION", world.WORLD_VERSION + 1)
+    after = hashes(EMBEDDED)
+    assert before.keys() == after.keys() and all(before[run] != after[run] for run in before)
+    assert hashes(tiny) == other  # generated without a fingerprint (the synthetic topic task): unchanged

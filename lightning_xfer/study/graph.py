@@ -244,16 +244,42 @@ def _config_args(configs: _Configs, paths: list[str]) -> list[str]:
 
 
 def _hash(commands: list[list[str]], start: Run | None = None) -> str:
-    """Command lines with every config file's contents in place of its path, and the hash of the run
-    whose exported encoder this one starts from: a re-run upstream (another pre-training, a changed
-    intermediate task) makes its downstream runs stale too, instead of leaving them "done" on the
-    encoder they were trained from before."""
+    """Command lines with every config file's contents in place of its path, the fingerprint of every
+    generated task's data they name, and the hash of the run whose exported encoder this one starts
+    from: a re-run upstream (another pre-training, a changed intermediate task) or regenerated data
+    (a new version of the embedded world) makes the run stale, instead of leaving it "done" on the
+    encoder or the data it was trained on before."""
     material = [start.config_hash] if start is not None else []
     for command in commands:
         for position, argument in enumerate(command):
             after_config = position > 0 and command[position - 1] == "--config"
             material.append(Path(argument).read_text() if after_config and Path(argument).is_file() else argument)
+    material += _generated_data(commands)
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()[:16]
+
+
+def _generated_data(commands: list[list[str]]) -> list[str]:
+    """`task:fingerprint` of each generated task (and the task it trains from) that the commands'
+    `data.tasks` name, where its generator has a fingerprint (the embedded world's); nothing for
+    tasks read from files or the hub, so their runs' hashes do not depend on it."""
+    from lightning_xfer.tasks import catalogue
+
+    names: list[str] = []
+    for command in commands:
+        for position, argument in enumerate(command):
+            if position > 0 and command[position - 1] == "--config" and Path(argument).is_file():
+                document = yaml.safe_load(Path(argument).read_text()) or {}
+                names += [t.get("name") for t in (document.get("data") or {}).get("tasks") or [] if isinstance(t, dict)]
+            elif argument.startswith("--data.tasks="):
+                names += [t.get("name") for t in yaml.safe_load(argument.split("=", 1)[1]) or [] if isinstance(t, dict)]
+    tasks, found = catalogue(), []
+    for name in dict.fromkeys(filter(None, names)):
+        task = tasks.get(name)
+        for source in (task, task.train_from if task else None):
+            fingerprint = getattr(source.generator, "fingerprint", None) if source and source.generator else None
+            if fingerprint is not None:
+                found.append(f"{source.name}:{fingerprint}")
+    return found
 
 
 def _export(directory: Path) -> list[str]:
