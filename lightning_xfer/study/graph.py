@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 
 from lightning_xfer.errors import UserError
-from lightning_xfer.study.spec import NONE, EncoderEntry, StudySpec, load_study, substitute
+from lightning_xfer.study.spec import NONE, EncoderEntry, StudySpec, TaskEntry, TaskSource, load_study, substitute
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,35 @@ class _Configs:
             target.write_text(f"# {path} with the study's variables filled in\n{filled}")
         return str(target)
 
+    def layered(self, name: str, entry: TaskEntry, defaults: TaskEntry | None) -> str:
+        """The task's config with the study's layers on it (`TaskEntry`), written once under
+        `<out>/configs/`: its base file (`entry.config`, else `configs/tasks/<name>.yaml` where that
+        exists, else nothing but the task), then the phase's defaults, then the entry's `task` fields
+        on its `data.tasks` entry."""
+        own = Path(f"configs/tasks/{name}.yaml")
+        base = entry.config or (str(own) if own.is_file() else None)
+        document: dict = {}
+        if base is not None:
+            try:
+                document = yaml.safe_load(Path(self(base)).read_text()) or {}
+            except (OSError, yaml.YAMLError) as error:
+                self.problems.append(f"{base}: cannot read ({error})")
+        data = document.setdefault("data", {})
+        data["tasks"] = data.get("tasks") or [{"name": name}]
+        for layer in (defaults, entry):
+            data["tasks"][0].update(layer.task if layer else {})
+        text = yaml.safe_dump(document, sort_keys=False)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+        target = self.directory / f"{id_part(name)}-{digest}.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            target.write_text(f"# {base or name}, with the study's layers (`defaults`, its entry's `task`)\n{text}")
+        return str(target)
+
+    def resolve(self, name: str, source: TaskSource, defaults: TaskEntry | None) -> str:
+        """A task's config file: as named, or its layers written out."""
+        return self.layered(name, source, defaults) if isinstance(source, TaskEntry) else source
+
     def tasks_of(self, path: str) -> list[dict]:
         """The `data.tasks` a config file declares."""
         try:
@@ -141,14 +170,16 @@ def expand(spec: StudySpec, problems: list[str] | None = None) -> list[Run]:
             names += known_groups[name] if name in known_groups and name not in spec.tasks else [name]
         for name in names:
             check_task(name, f"intermediate condition {condition!r}")
-            config = spec.tasks.get(name) or f"configs/tasks/{name}.yaml"
-            if name not in spec.tasks and not Path(config).is_file():
+            layered = "intermediate" in spec.defaults
+            source = spec.tasks.get(name) or (TaskEntry() if layered else f"configs/tasks/{name}.yaml")
+            if not isinstance(source, TaskEntry) and name not in spec.tasks and not Path(source).is_file():
                 problems.append(f"intermediate condition {condition!r}: no config for {name!r} (add it under `tasks:`)")
-            members.append(config)
+            members.append(configs.resolve(name, source, spec.defaults.get("intermediate")))
         conditions[condition] = members
     targets: dict[str, tuple[str, bool]] = {}
-    for target, config in spec.targets.items():
+    for target, source in spec.targets.items():
         check_task(target, "targets")
+        config = configs.resolve(target, source, spec.defaults.get("target"))
         declared = [t.get("name") for t in configs.tasks_of(config)]
         if declared and declared[0] != target:
             problems.append(f"targets: {target!r} names {config}, whose data.tasks is {declared}")

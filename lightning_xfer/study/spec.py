@@ -130,6 +130,21 @@ class HardwareSettings:
 
 
 @dataclass
+class TaskEntry:
+    """A task of the study as layers on its config, never a copy of it: `config` (default
+    `configs/tasks/<name>.yaml` where that exists, else nothing but `data.tasks: [{name}]`), then the
+    phase's `defaults`, then `task`: fields set on the config's `data.tasks` entry
+    (`{validation_languages: [], max_eval_examples: 200}`)."""
+
+    config: str | None = None
+    task: dict[str, Any] = field(default_factory=dict)
+
+
+TaskSource = str | TaskEntry
+"""A task's config file as it is (a path), or layers on one (`TaskEntry`)."""
+
+
+@dataclass
 class StudySpec:
     """A study: encoders x intermediate conditions x targets x seeds."""
 
@@ -145,11 +160,16 @@ class StudySpec:
     (`squad+sst2`); a task group (`phang-all`: its members, each with its own config); `mlm`
     (continued masked-LM); combinations (`squad+mlm`). A multi-task run takes its other settings
     (batch size, learning rate, epochs) from the first member's config."""
-    tasks: dict[str, str] = field(default_factory=dict)
-    """Intermediate task -> its config file; a task not listed uses `configs/tasks/<task>.yaml`."""
-    targets: dict[str, str] = field(default_factory=dict)
-    """Target task -> its config file (a list of names uses `configs/tasks/<name>.yaml`). Targets whose
-    task needs no training (Tatoeba, BUCC) are only evaluated, straight after the intermediate phase."""
+    tasks: dict[str, TaskSource] = field(default_factory=dict)
+    """Intermediate task -> its config file, or a mapping (`TaskEntry`: `config`, `task`) layered on
+    one; a task not listed uses `configs/tasks/<task>.yaml` (with `defaults.intermediate`, layered)."""
+    targets: dict[str, TaskSource] = field(default_factory=dict)
+    """Target task -> its config file or a `TaskEntry` mapping; a list of names uses
+    `configs/tasks/<name>.yaml` (with `defaults.target`, layered). Targets whose task needs no
+    training (Tatoeba, BUCC) are only evaluated, straight after the intermediate phase."""
+    defaults: dict[str, TaskEntry] = field(default_factory=dict)
+    """Per phase (`intermediate`, `target`): `task` fields layered under every task of that phase that
+    is not a plain config file, so a study sets them once instead of in a copy of each task's config."""
     seeds: list[int] = field(default_factory=lambda: [0])
     """Seeds: every run of the grid is repeated per seed (the seed also picks training subsamples)."""
     steps: dict[str, int] = field(default_factory=dict)
@@ -276,8 +296,13 @@ def _read_document(path: Path, document: dict, variables: dict[str, Any], proble
         for k in spec.steps
         if k not in ("pretrain", "intermediate", "target")
     ]
-    spec.tasks = {str(k): str(v) for k, v in _as_mapping(document.get("tasks"), "tasks", path, problems).items()}
-    spec.targets = _named_configs(document.get("targets"), "targets", path, problems)
+    defaults = _as_mapping(document.get("defaults"), "defaults", path, problems)
+    problems += [f"{path}: defaults.{k}: expected `intermediate` or `target`" for k in defaults
+                 if k not in ("intermediate", "target")]  # fmt: skip
+    spec.defaults = {str(k): _task_entry(v, f"defaults.{k}", path, problems) for k, v in defaults.items()}
+    tasks = _as_mapping(document.get("tasks"), "tasks", path, problems)
+    spec.tasks = {str(k): _task_source(v, f"tasks.{k}", path, problems) for k, v in tasks.items()}
+    spec.targets = _named_configs(document.get("targets"), "targets", path, problems, "target" in spec.defaults)
     spec.encoders = [
         _encoder(e, path, problems) for e in _as_list(document.get("encoders"), "encoders", path, problems)
     ]
@@ -326,10 +351,26 @@ def _as_int(value: Any, key: str, path: Path, problems: list[str]) -> int:
         return 0
 
 
-def _named_configs(value: Any, key: str, path: Path, problems: list[str]) -> dict[str, str]:
+def _named_configs(value: Any, key: str, path: Path, problems: list[str], layered: bool) -> dict[str, TaskSource]:
+    """`targets:` as a mapping (name -> file or `TaskEntry`), or a list of names: each its
+    `configs/tasks/<name>.yaml`, or layers when the phase has `defaults`."""
     if isinstance(value, dict):
-        return {str(k): str(v) for k, v in value.items()}
-    return {str(name): f"configs/tasks/{name}.yaml" for name in _as_list(value, key, path, problems)}
+        return {str(k): _task_source(v, f"{key}.{k}", path, problems) for k, v in value.items()}
+    names = _as_list(value, key, path, problems)
+    return {str(name): TaskEntry() if layered else f"configs/tasks/{name}.yaml" for name in names}
+
+
+def _task_source(value: Any, key: str, path: Path, problems: list[str]) -> TaskSource:
+    return _task_entry(value, key, path, problems) if isinstance(value, dict) else str(value)
+
+
+def _task_entry(value: Any, key: str, path: Path, problems: list[str]) -> TaskEntry:
+    entry = _as_mapping(value, key, path, problems)
+    known = [f.name for f in fields(TaskEntry)]
+    problems += [f"{path}: {key}.{k}: unknown key; known: {', '.join(known)}" for k in entry if k not in known]
+    task = _as_mapping(entry.get("task"), f"{key}.task", path, problems)
+    config = entry.get("config")
+    return TaskEntry(config=None if config is None else str(config), task=dict(task))
 
 
 def _encoder(value: Any, path: Path, problems: list[str]) -> EncoderEntry:
