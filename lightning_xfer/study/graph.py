@@ -91,11 +91,15 @@ class _Configs:
         filled = substitute(text, self.spec.variables, path, self.problems)
         if filled == text:
             return path
-        digest = hashlib.sha256(filled.encode()).hexdigest()[:10]
-        target = self.directory / f"{source.stem}-{digest}.yaml"
+        return self._written(source.stem, filled, f"{path} with the study's variables filled in")
+
+    def _written(self, stem: str, text: str, what: str) -> str:
+        """`text` as `<out>/configs/<stem>-<digest>.yaml` (written once; its digest names its content)."""
+        digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+        target = self.directory / f"{stem}-{digest}.yaml"
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            target.write_text(f"# {path} with the study's variables filled in\n{filled}")
+            target.write_text(f"# {what}\n{text}")
         return str(target)
 
     def layered(self, name: str, entry: TaskEntry, defaults: TaskEntry | None) -> str:
@@ -115,13 +119,8 @@ class _Configs:
         data["tasks"] = data.get("tasks") or [{"name": name}]
         for layer in (defaults, entry):
             data["tasks"][0].update(layer.task if layer else {})
-        text = yaml.safe_dump(document, sort_keys=False)
-        digest = hashlib.sha256(text.encode()).hexdigest()[:10]
-        target = self.directory / f"{id_part(name)}-{digest}.yaml"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            target.write_text(f"# {base or name}, with the study's layers (`defaults`, its entry's `task`)\n{text}")
-        return str(target)
+        what = f"{base or name}, with the study's layers (`defaults`, its entry's `task`)"
+        return self._written(id_part(name), yaml.safe_dump(document, sort_keys=False), what)
 
     def resolve(self, name: str, source: TaskSource, defaults: TaskEntry | None) -> str:
         """A task's config file: as named, or its layers written out."""
