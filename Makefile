@@ -51,7 +51,7 @@ test: setup
 
 # The slow checks (2-process FSDP2 and DeepSpeed ZeRO-3 sharding on CPU, real signals to study runs,
 # the interruption drill, the two longest real-transfer checks, the embedded study against its
-# known answer): about 30 minutes.
+# known answer, world-xchoice's learnability): about 36 minutes.
 test-slow: setup
 	$(BIN)/python -m pytest -q -rs --slow -m slow
 
