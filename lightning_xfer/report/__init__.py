@@ -89,11 +89,10 @@ def load_results(path: Path, overrides: dict[str, str] | None = None) -> tuple[p
     report's to note.
     """
     from lightning_xfer.errors import UserError
-    from lightning_xfer.results_table import UnreadableTable, read_table
+    from lightning_xfer.results_table import read_table
 
     if not path.exists():
-        raise UnreadableTable(f"{path} does not exist; give a results table (`study results` writes one) or a "
-                              "study file")  # fmt: skip
+        return read_table(path), path.parent  # says the file does not exist, as for any table
     if path.suffix in (".yaml", ".yml"):
         from lightning_xfer.study.graph import load_runs
         from lightning_xfer.study.table import results_table

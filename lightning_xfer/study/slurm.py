@@ -99,12 +99,11 @@ def to_submit(runs: list[Run], retry_failed: bool) -> list[Run]:
     failed (unless `retry_failed`), nor what waits on a run this submission leaves to another (its
     job would only find that dependency unfinished; the submission that runs it, or the next one,
     submits it)."""
-    chosen: list[Run] = []
+    chosen: dict[str, Run] = {}
     states = {run.id: status_of(run).state for run in runs}
     for run in [run for group in phases(runs) for run in group]:  # a run's dependencies come first
         state = states[run.id]
-        chosen_ids = {r.id for r in chosen}
-        waits = [d for d in run.depends_on if d in states and states[d] != "done" and d not in chosen_ids]
+        waits = [d for d in run.depends_on if d in states and states[d] != "done" and d not in chosen]
         if state == "running":
             print(f"{run.id}: still running, not submitted again")
         elif state == "failed" and not retry_failed:
@@ -112,8 +111,8 @@ def to_submit(runs: list[Run], retry_failed: bool) -> list[Run]:
         elif waits:
             print(f"{run.id}: waits for {', '.join(waits)} ({states[waits[0]]}), not submitted")
         elif prepare(run) == "run":
-            chosen.append(run)
-    return chosen
+            chosen[run.id] = run
+    return list(chosen.values())
 
 
 def run_submitit(
