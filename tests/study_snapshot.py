@@ -1,6 +1,7 @@
 """What every study in `configs/studies/` runs, as a fingerprint per run that survives moving settings
 between files: each command's *effective* configuration (its `--config` files merged in order as
-jsonargparse merges them, then its `--key=value` arguments), not the text of the files it names.
+jsonargparse merges them, then its `--key=value` arguments: `lightning_xfer.study.effective`), not
+the text of the files it names.
 
     python tests/study_snapshot.py            # check: print the runs whose configuration changed
     python tests/study_snapshot.py --write    # record today's (after a change that was meant)
@@ -11,8 +12,6 @@ The record is `tests/data/study_snapshot.json`; `tests/test_study_snapshot.py` h
 
 from __future__ import annotations
 
-import copy
-import functools
 import hashlib
 import json
 import sys
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import yaml
 
+from lightning_xfer.study.effective import effective_config
+
 PROJECT = Path(__file__).resolve().parents[1]
 STUDIES = PROJECT / "configs" / "studies"
 RECORD = PROJECT / "tests" / "data" / "study_snapshot.json"
@@ -28,56 +29,10 @@ VARIABLES = {"data": "/data"}
 """Variables given where a study declares them (besides `out`), as tests/test_configs.py does."""
 
 
-def _merge(into: dict, update: dict) -> dict:
-    """Mappings merge key by key; anything else (lists too) replaces: jsonargparse's rule for configs."""
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = value
-    return into
-
-
-def _assign(config: dict, dotted: str, value: object, append: bool) -> None:
-    """`--a.b.c=value` (or `+=`): a key under a list applies to its last element, as
-    `--trainer.callbacks.dirpath=` does to the callback added just before it."""
-    *path, last = dotted.split(".")
-    node: object = config
-    for key in path:
-        if isinstance(node, list):
-            node = node[-1].setdefault("init_args", {}) if node and isinstance(node[-1], dict) else {}
-        node = node.setdefault(key, {}) if isinstance(node, dict) else {}
-    if isinstance(node, list):
-        node = node[-1].setdefault("init_args", {}) if node and isinstance(node[-1], dict) else {}
-    if append:
-        node.setdefault(last, []).append({"class_path": value} if isinstance(value, str) else value)
-    else:
-        node[last] = value
-
-
-@functools.cache
-def _parsed(text: str) -> object:
-    return yaml.safe_load(text)
-
-
-def _yaml(text: str) -> object:
-    """YAML, parsed once per text (thousands of runs share a few files and values)."""
-    return copy.deepcopy(_parsed(text))
-
-
 def effective(command: tuple[str, ...], out: str) -> dict:
-    """One command line's subcommand and merged configuration, with the study's `out` as `{out}`."""
-    config: dict = {}
-    arguments = iter(command[1:])
-    for argument in arguments:
-        if argument == "--config":
-            path = Path(next(arguments))
-            _merge(config, _yaml((path if path.is_absolute() else PROJECT / path).read_text()) or {})
-            continue
-        name, _, value = argument.removeprefix("--").partition("=")
-        append = name.endswith("+")
-        _assign(config, name.removesuffix("+"), _yaml(value) if value else value, append)
-    text = json.dumps({"subcommand": command[0], "config": config}, sort_keys=True, default=str)
+    """One command line's subcommand and effective configuration (`lightning_xfer.study.effective`,
+    the same one a run's hash covers), with the study's `out` as `{out}`."""
+    text = json.dumps(effective_config(command, PROJECT), sort_keys=True, default=str)
     return json.loads(text.replace(out, "{out}"))
 
 

@@ -31,3 +31,27 @@ def test_the_fingerprint_sees_a_value_not_where_it_is_set(tmp_path):
     added = ("fit", "--trainer.callbacks+=x.Y", f"--trainer.callbacks.dirpath={tmp_path}/o")
     callbacks = effective(added, str(tmp_path))
     assert callbacks["config"]["trainer"]["callbacks"] == [{"class_path": "x.Y", "init_args": {"dirpath": "{out}/o"}}]
+
+
+def test_a_run_hash_sees_what_the_run_trains_with_not_how_its_files_say_it(tmp_path, monkeypatch):
+    """A comment edited, or a setting moved from the task's file into the study's `args`, leaves a
+    finished run finished; a changed value makes it stale."""
+    from lightning_xfer.study.graph import expand
+    from lightning_xfer.study.spec import load_study
+
+    monkeypatch.chdir(PROJECT)
+    task = "data:\n  tasks: [{name: synthetic-topic}]\n  batch_size: 32\nmodel:\n  learning_rate: 1.0e-3\n"
+
+    def hashes(task_text: str, args: str = "") -> dict[str, str]:
+        (tmp_path / "topic.yaml").write_text(task_text)
+        study = tmp_path / "study.yaml"
+        study.write_text(f"study: s\nout: {tmp_path / 'out'}\nencoders: [{{name: tiny, configs: "
+                         f"[configs/encoders/tiny.yaml]}}]\ntargets: {{synthetic-topic: {tmp_path / 'topic.yaml'}}}\n"
+                         f"args: [--trainer.accelerator=cpu{args}]\n")  # fmt: skip
+        return {run.id: run.config_hash for run in expand(load_study(study))}
+
+    before = hashes(task)
+    assert hashes("# a comment a user added\n" + task.replace("\n", "  # and here\n", 3)) == before
+    moved = task.replace("model:\n  learning_rate: 1.0e-3\n", "")
+    assert hashes(moved, ", --model.learning_rate=0.001") == before
+    assert hashes(moved, ", --model.learning_rate=0.002") != before

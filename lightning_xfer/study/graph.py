@@ -12,8 +12,9 @@ Then for every encoder and seed:
   evaluated straight after the intermediate phase, as Phang et al. (2020) do.
 
 A run's id is readable and deterministic (`target.e5-small.squad+sst2.panx.s0`); its directory is
-`<out>/<id>`, never "the newest run under a root"; its `config_hash` covers its command lines and
-the contents of every config file they read, so a changed study is noticed.
+`<out>/<id>`, never "the newest run under a root"; its `config_hash` covers the effective
+configuration of its commands (the config files merged, then the arguments), so a changed study is
+noticed and a refactored one (a setting moved between files, a comment) is not.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 import yaml
 
 from lightning_xfer.errors import UserError
+from lightning_xfer.study.effective import effective_config
 from lightning_xfer.study.spec import NONE, EncoderEntry, StudySpec, TaskEntry, TaskSource, load_study, substitute
 
 
@@ -274,34 +276,26 @@ def _config_args(configs: _Configs, paths: list[str]) -> list[str]:
 
 
 def _hash(commands: list[list[str]], start: Run | None = None) -> str:
-    """Command lines with every config file's contents in place of its path, the fingerprint of every
-    generated task's data they name, and the hash of the run whose exported encoder this one starts
-    from: a re-run upstream (another pre-training, a changed intermediate task) or regenerated data
-    (a new version of the embedded world) makes the run stale, instead of leaving it "done" on the
-    encoder or the data it was trained on before."""
+    """The effective configuration of every command (`effective.effective_config`: what the run
+    trains with, not which file says it or how its comments read), the fingerprint of every generated
+    task's data it names, and the hash of the run whose exported encoder this one starts from: a
+    re-run upstream (another pre-training, a changed intermediate task) or regenerated data (a new
+    version of the embedded world) makes the run stale, instead of leaving it "done" on the encoder
+    or the data it was trained on before."""
+    configs = [effective_config(command) for command in commands]
     material = [start.config_hash] if start is not None else []
-    for command in commands:
-        for position, argument in enumerate(command):
-            after_config = position > 0 and command[position - 1] == "--config"
-            material.append(Path(argument).read_text() if after_config and Path(argument).is_file() else argument)
-    material += _generated_data(commands)
-    return hashlib.sha256(json.dumps(material).encode()).hexdigest()[:16]
+    material += [*configs, *_generated_data(configs)]
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _generated_data(commands: list[list[str]]) -> list[str]:
+def _generated_data(configs: list[dict]) -> list[str]:
     """`task:fingerprint` of each generated task (and the task it trains from) that the commands'
     `data.tasks` name, where its generator has a fingerprint (the embedded world's); nothing for
     tasks read from files or the hub, so their runs' hashes do not depend on it."""
     from lightning_xfer.tasks import catalogue
 
-    names: list[str] = []
-    for command in commands:
-        for position, argument in enumerate(command):
-            if position > 0 and command[position - 1] == "--config" and Path(argument).is_file():
-                document = yaml.safe_load(Path(argument).read_text()) or {}
-                names += [t.get("name") for t in (document.get("data") or {}).get("tasks") or [] if isinstance(t, dict)]
-            elif argument.startswith("--data.tasks="):
-                names += [t.get("name") for t in yaml.safe_load(argument.split("=", 1)[1]) or [] if isinstance(t, dict)]
+    names = [task.get("name") for config in configs for task in (config["config"].get("data") or {}).get("tasks") or []
+             if isinstance(task, dict)]  # fmt: skip
     tasks, found = catalogue(), []
     for name in dict.fromkeys(filter(None, names)):
         task = tasks.get(name)
