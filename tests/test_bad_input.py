@@ -255,6 +255,13 @@ CASES = [
     Case("study-section-not-a-mapping", ("study", "show", "{tmp}/study.yaml"),
          ("`steps:` expected a mapping, got [100]", "`tasks:` expected a mapping, got 'squad'"),
          {"study.yaml": study_file(steps="[100]", tasks="squad")}),
+    # -- issue 34: a study that extends another ---------------------------------------------------
+    Case("study-extends-a-missing-file", ("study", "show", "{tmp}/child.yaml"),
+         ("{tmp}/nope.yaml: cannot read the study file (named by `extends:` in {tmp}/child.yaml, relative to "
+          "its folder)",), {"child.yaml": "extends: nope.yaml\nstudy: child\n"}),
+    Case("study-extends-in-a-circle", ("study", "show", "{tmp}/a.yaml"),
+         ("{tmp}/b.yaml: `extends: a.yaml` goes round in a circle ({tmp}/a.yaml -> {tmp}/b.yaml -> {tmp}/a.yaml)",),
+         {"a.yaml": "extends: b.yaml\nstudy: a\n", "b.yaml": "extends: a.yaml\nstudy: b\n"}),
     # -- earlier rounds: the command line and the config (tests/test_errors.py) ---------------------
     Case("unknown-task", lightning("fit", tasks(name="pan-x")), ("unknown task 'pan-x'; did you mean 'panx'",)),
     Case("unknown-encoder", lightning("fit", "--model.encoder.name=xlm-roberta-lage"),

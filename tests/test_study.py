@@ -412,3 +412,21 @@ def test_show_status_and_results_commands_print_what_a_user_reads(finished, caps
     printed = capsys.readouterr().out
     assert f"runs of {len(runs)}" in printed and "synthetic-mlm - none" in printed and "synthetic-topic" in printed
     assert (Path(spec.out) / "results.csv").is_file()
+
+
+def test_a_study_that_extends_another_replaces_the_keys_it_sets_and_merges_variables(tmp_path, monkeypatch):
+    """embedded-truth.yaml is embedded.yaml with its own name, out, seeds and one target: the runs it
+    shares with embedded.yaml are the same runs, and `--set` reaches a variable only the parent declares."""
+    monkeypatch.chdir(PROJECT)
+    studies = PROJECT / "configs" / "studies"
+    parent = load_study(studies / "embedded.yaml", {"out": str(tmp_path), "steps": "7"})
+    child = load_study(studies / "embedded-truth.yaml", {"out": str(tmp_path), "steps": "7"})
+    assert (child.study, child.extends, child.seeds, list(child.targets)) == ("embedded-truth", "embedded.yaml",
+                                                                              [0, 1, 2], ["world-kind"])  # fmt: skip
+    assert child.variables["pretrain_steps"] == parent.variables["pretrain_steps"]
+    assert (child.encoders, child.intermediate, child.defaults, child.base) == (
+        parent.encoders, parent.intermediate, parent.defaults, parent.base)  # fmt: skip
+    assert child.steps == parent.steps == {"pretrain": 2000, "intermediate": 7, "target": 7}
+    shared = {run.id: run.commands for run in expand(parent)}
+    runs = expand(child)
+    assert runs and all(shared[run.id] == run.commands for run in runs)

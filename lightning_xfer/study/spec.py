@@ -47,6 +47,31 @@ def substitute(text: str, variables: dict[str, Any], where: str, problems: list[
     return _VARIABLE.sub(value, text)
 
 
+def substitute_document(value: Any, variables: dict[str, Any], where: str, problems: list[str]) -> Any:
+    """A parsed YAML document with `${name}` filled in: a string that is one variable and nothing
+    else takes the variable's YAML value (`seeds: ${seeds}` with `seeds: "[0, 1]"` is a list), a
+    variable inside a longer string is written into it (`--model.encoder.name=${name}`)."""
+    if isinstance(value, dict):
+        return {key: substitute_document(item, variables, where, problems) for key, item in value.items()}
+    if isinstance(value, list):
+        return [substitute_document(item, variables, where, problems) for item in value]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+    filled = substitute(value, variables, where, problems)
+    whole = _VARIABLE.fullmatch(value)
+    if whole is None or whole.group(1) not in variables:
+        return filled
+    found = variables[whole.group(1)]
+    if not isinstance(found, str):
+        return found
+    try:
+        return yaml.safe_load(found)
+    except yaml.YAMLError as error:
+        reason = getattr(error, "problem", None) or str(error).splitlines()[0]
+        problems.append(f"{where}: ${{{whole.group(1)}}} = {found!r} is not a YAML value ({reason})")
+        return found
+
+
 @dataclass
 class EncoderEntry:
     """One pretrained encoder of the study."""
@@ -150,6 +175,10 @@ class StudySpec:
 
     study: str
     """The study's name: the `study` column of the results table and the W&B group."""
+    extends: str | None = None
+    """Another study file (a path relative to this one) this study is a change of: its keys are
+    taken, then replaced by each top-level key this file sets, except `variables`, which merge by
+    name (this file's values win). `embedded-sizes.yaml` is `embedded.yaml` with three encoders."""
     out: str = "runs/study"
     """Directory of the study: one subdirectory per run, named by the run's id."""
     encoders: list[EncoderEntry] = field(default_factory=list)
@@ -235,33 +264,49 @@ def load_study(path: Path, overrides: dict[str, str] | None = None, problems: li
     add those of the graph (`graph.load_runs`) and report all of them in one round.
     """
     path = Path(path)
-    try:
-        raw_text = path.read_text(encoding="utf-8")
-        raw = yaml.safe_load(raw_text)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise UserError(f"{path}: cannot read the study file ({str(error).splitlines()[0]})") from None
-    if not isinstance(raw, dict):
-        raise UserError(f"{path}: expected a mapping with `study:`, `encoders:`, `targets:`, ...")
+    raw = _extended(path, _read_raw(path), ())
     found: list[str] = []
     declared = raw.get("variables") or {}
     if not isinstance(declared, dict):
         found.append(f"{path}: `variables:` expected a mapping of names to values, got {declared!r}")
         declared = {}
     variables = {**declared, **_overrides(path, declared, overrides or {}, found)}
-    try:
-        document = yaml.safe_load(substitute(raw_text, variables, str(path), found))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        reason = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise UserError(f"{where}: not YAML once its ${{variables}} are filled in ({reason}); expected each "
-                        "variable's value to be a YAML value") from None  # fmt: skip
+    document = {key: value if key == "variables" else substitute_document(value, variables, str(path), found)
+                for key, value in raw.items()}  # fmt: skip
     spec = _read_document(path, document, variables, found)
     if problems is not None:
         problems += found
     elif found:
         raise UserError("the study file has problems:\n  " + "\n  ".join(found))
     return spec
+
+
+def _read_raw(path: Path, named_by: str = "") -> dict:
+    """A study file's YAML mapping, before its variables are filled in."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise UserError(f"{path}: cannot read the study file{named_by} ({str(error).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: expected a mapping with `study:`, `encoders:`, `targets:`, ...{named_by}")
+    return raw
+
+
+def _extended(path: Path, raw: dict, seen: tuple[Path, ...]) -> dict:
+    """`raw` with the study it `extends` under it: the parent's keys, replaced by each key `raw`
+    sets, `variables` merged by name; a parent may extend another in turn."""
+    if raw.get("extends") is None:
+        return raw
+    parent_path = path.parent / str(raw["extends"])
+    if parent_path.resolve() in (p.resolve() for p in (*seen, path)):
+        chain = " -> ".join(str(p) for p in (*seen, path, parent_path))
+        raise UserError(f"{path}: `extends: {raw['extends']}` goes round in a circle ({chain})")
+    named_by = f" (named by `extends:` in {path}, relative to its folder)"
+    parent = _extended(parent_path, _read_raw(parent_path, named_by), (*seen, path))
+    merged = {**parent, **raw}
+    if isinstance(parent.get("variables"), dict) and isinstance(raw.get("variables"), dict):
+        merged["variables"] = {**parent["variables"], **raw["variables"]}
+    return merged
 
 
 def _read_document(path: Path, document: dict, variables: dict[str, Any], problems: list[str]) -> StudySpec:
@@ -274,7 +319,7 @@ def _read_document(path: Path, document: dict, variables: dict[str, Any], proble
         problems.append(f"{path}: `study:` (the study's name) is missing")
     spec = StudySpec(study=str(document.get("study", path.stem)), source=path)
     spec.variables = variables
-    for key in ("out", "wandb_project"):
+    for key in ("out", "wandb_project", "extends"):
         if key in document:
             setattr(spec, key, document[key])
     if "checkpoint_every" in document:  # checked here, not when each run's ModelCheckpoint rejects it
