@@ -24,7 +24,7 @@ from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 
 from lightning_xfer.checkpoints import ALIASES, check_complete, resolve_checkpoint, run_directories
 from lightning_xfer.data.datamodule import XferDataModule
-from lightning_xfer.encoder.loading import load_tokenizer
+from lightning_xfer.encoder.loading import HALF_PRECISION, load_tokenizer
 from lightning_xfer.errors import UserError, notice
 from lightning_xfer.export import ExportEncoder
 from lightning_xfer.families.span_qa import SpanQA
@@ -151,6 +151,7 @@ class XferCLI(LightningCLI):
         if init_from and not Path(init_from).exists():
             raise UserError(f"model.init_encoder_from: {init_from} does not exist")
         check_doc_stride(self.datamodule)
+        check_weight_dtype(self.model.encoder_spec.dtype, str(self.trainer.precision))
 
         seed = arguments.get("seed_everything")
         results.seed = None if seed is None or isinstance(seed, bool) else int(seed)
@@ -199,6 +200,18 @@ def check_writable(key: str, directory: str | Path) -> None:
         raise UserError(f"{key}: cannot write into {directory}: {existing} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UserError(f"{key}: cannot write into {directory}: {existing} is not writable")
+
+
+def check_weight_dtype(dtype: str | None, precision: str) -> None:
+    """Half-precision weights (`model.encoder.dtype`, configs/tuning/lora.yaml's frozen bf16 weights)
+    need autocast: under full precision the heads' and adapters' float32 activations meet bf16
+    weights and the first matrix product fails, after the data and model have loaded."""
+    if dtype in HALF_PRECISION and not precision.startswith(("bf16", "16")):
+        raise UserError(
+            f"model.encoder.dtype={dtype} needs mixed precision, but trainer.precision is {precision}: set "
+            "trainer.precision=bf16-mixed (configs/trainer/gpu.yaml does; it works on CPU too) or load the "
+            "weights in float32 (model.encoder.dtype=float32, e.g. after configs/tuning/lora.yaml on a CPU)"
+        )
 
 
 def check_doc_stride(datamodule: XferDataModule) -> None:

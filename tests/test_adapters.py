@@ -88,7 +88,8 @@ def test_stacking_without_lora_is_an_error(intermediate):
 
 
 FSDP2 = {"class_path": "lightning_xfer.scale.fsdp2.FSDP2Strategy"}
-# ZeRO-3 as configs/scale/deepspeed-zero3-lora.yaml sets it, on CPU processes (tests/cpu_deepspeed.py).
+# ZeRO-3 as configs/scale/deepspeed-zero3.yaml + configs/tuning/lora.yaml set it, on CPU processes
+# (tests/cpu_deepspeed.py).
 ZERO3 = {"class_path": "cpu_deepspeed.CPUDeepSpeedStrategy", "init_args": {"stage": 3, "process_group_backend": "gloo"}}
 
 

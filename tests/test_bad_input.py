@@ -255,6 +255,8 @@ CASES = [
     Case("study-section-not-a-mapping", ("study", "show", "{tmp}/study.yaml"),
          ("`steps:` expected a mapping, got [100]", "`tasks:` expected a mapping, got 'squad'"),
          {"study.yaml": study_file(steps="[100]", tasks="squad")}),
+    Case("bf16-weights-without-autocast", lightning("fit", "--model.encoder.dtype=bfloat16"),
+         ("model.encoder.dtype=bfloat16 needs mixed precision, but trainer.precision is 32-true",)),
     # -- issue 34: a study that extends another ---------------------------------------------------
     Case("study-extends-a-missing-file", ("study", "show", "{tmp}/child.yaml"),
          ("{tmp}/nope.yaml: cannot read the study file (named by `extends:` in {tmp}/child.yaml, relative to "

@@ -10,6 +10,7 @@ import yaml
 from conftest import PROJECT
 
 from lightning_xfer.errors import UserError
+from lightning_xfer.study.effective import effective_config
 from lightning_xfer.study.graph import expand
 from lightning_xfer.study.local import run_local
 from lightning_xfer.study.spec import load_study
@@ -27,8 +28,9 @@ def _study(tmp_path, **encoder):
         "intermediate": ["synthetic-mlm"], "tasks": {"synthetic-mlm": str(TINY / "synthetic-mlm.yaml")},
         "targets": {"synthetic-topic": str(TINY / "synthetic-topic.yaml")}, "seeds": [0],
         "steps": {"intermediate": 4, "target": 4}, "checkpoint_every": 4,
+        # configs/tuning/lora.yaml loads the frozen weights in bf16, which needs autocast: on CPU, as on GPU
         "args": ["--trainer.accelerator=cpu", "--trainer.devices=1", "--trainer.enable_progress_bar=false",
-                 "--trainer.enable_model_summary=false", "--trainer.logger=false"],
+                 "--trainer.enable_model_summary=false", "--trainer.logger=false", "--trainer.precision=bf16-mixed"],
     }  # fmt: skip
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(document))
@@ -39,7 +41,12 @@ def test_a_lora_study_hands_adapters_on_and_records_its_tuning(tmp_path):
     spec = _study(tmp_path, tuning="lora", handoff="stack")
     runs = {run.id: run for run in expand(spec)}
     stacked = runs["target.tiny-bloom-lora.synthetic-mlm.synthetic-topic.s0"]
-    assert "--model.encoder.tuning=lora" in stacked.commands[0]
+    # The tuning axis stacks after the task's config: LoRA's rate, not the task file's full fine-tuning one.
+    fit = stacked.commands[0]
+    configs = [fit[i + 1] for i, argument in enumerate(fit) if argument == "--config"]
+    assert configs[-1] == "configs/tuning/lora.yaml" and "synthetic-topic" in configs[-2]
+    model = effective_config(fit, PROJECT)["config"]["model"]
+    assert (model["encoder"]["tuning"], model["learning_rate"]) == ("lora", 1.0e-4)
     assert "--model.encoder.adapter_handoff=stack" in stacked.commands[0]
     cwd = os.getcwd()
     os.chdir(PROJECT)

@@ -84,7 +84,8 @@ def plan_text(
         if chosen is None:
             lines.append(f"{label}: nothing fits on {nodes * gpus} GPUs{least}")
         else:
-            lines.append(f"{label}: recommended --config {plan.CONFIG_FILES[chosen.strategy]}{least}")
+            files = " ".join(f"--config {path}" for path in plan.CONFIG_FILES[chosen.strategy])
+            lines.append(f"{label}: recommended {files}{least}")
     lines.append(
         "counted: bf16 mixed-precision AdamW, 16-20 B per trained parameter; DDP 20 B/param; ZeRO-2 2P + 18P/N and "
         "ZeRO-3 4L + 18P/N as DeepSpeed's estimators count them; FSDP2 16P/N + 6L; LoRA 2P (DDP) or 2P/N + 4L "

@@ -16,7 +16,8 @@ FSDP unit, b x s tokens per GPU per micro-batch, h hidden size, l layers):
   reads the fp32 weights into CPU memory (4P);
 - LoRA on frozen bf16 weights (`model.encoder.tuning: lora`, A adapter parameters: rank r on every
   linear layer of the transformer layers): only the adapters have gradients and optimizer states.
-  Under DDP (`lora-ddp`) each GPU holds the bf16 weights whole, 2P, plus 20 bytes per adapter
+  Under DDP (`lora-ddp`: configs/scale/ddp.yaml + configs/tuning/lora.yaml) each GPU holds the
+  bf16 weights whole, 2P, plus 20 bytes per adapter
   parameter (as DDP counts above); under ZeRO-3 (`lora-zero3`) the bf16 weights are sharded, 2P/N,
   plus the gathered module and the one prefetched (2 x 2L), plus 18A/N; CPU as ZeRO-3's;
 - activations (bf16, Korthikanti et al. 2022): 34·s·b·h bytes per layer, plus under eager attention
@@ -35,6 +36,7 @@ under 90% of a node's CPU memory (`DEFAULT_CPU_MEMORY_GIB` unless told: without 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -55,10 +57,12 @@ FULL = ("ddp", "deepspeed-zero2", "fsdp2", "deepspeed-zero3", "deepspeed-zero3-o
 LORA = ("lora-ddp", "lora-zero3")
 """Strategies of LoRA on frozen bf16 weights."""
 STRATEGIES = FULL + LORA
-CONFIG_FILES = {name: f"configs/scale/{name}.yaml" for name in FULL}
-CONFIG_FILES.update(
-    {"lora-ddp": "configs/scale/lora-ddp.yaml", "lora-zero3": "configs/scale/deepspeed-zero3-lora.yaml"}
-)
+LORA_CONFIG = "configs/tuning/lora.yaml"
+"""The tuning axis: LoRA on frozen bf16 weights, stacked on any strategy's scale file."""
+CONFIG_FILES: dict[str, tuple[str, ...]] = {name: (f"configs/scale/{name}.yaml",) for name in FULL}
+"""Each strategy's config files, composed in order on `configs/trainer/gpu.yaml`."""
+CONFIG_FILES.update({"lora-ddp": ("configs/scale/ddp.yaml", LORA_CONFIG),
+                     "lora-zero3": ("configs/scale/deepspeed-zero3.yaml", LORA_CONFIG)})  # fmt: skip
 _PROJECT = Path(__file__).resolve().parents[2]
 
 
@@ -76,18 +80,35 @@ class RunShape:
 
 @cache
 def strategy_shape(strategy: str) -> RunShape:
-    """What `strategy`'s scale file (`CONFIG_FILES`, in this repository) runs."""
-    path = _PROJECT / CONFIG_FILES[strategy]
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except OSError as error:
-        raise UserError(f"{path}: cannot read the scale config the plan counts ({error.strerror})") from None
-    encoder = (document.get("model") or {}).get("encoder") or {}
-    return RunShape(
-        micro_batch=int((document.get("data") or {}).get("micro_batch_size") or 1),
-        checkpointing=bool(encoder.get("gradient_checkpointing", False)),
-        attn_implementation=encoder.get("attn_implementation", "sdpa"),
-    )
+    """What `strategy`'s config files (`CONFIG_FILES`, in this repository) run."""
+    return config_shape(_PROJECT / path for path in CONFIG_FILES[strategy])
+
+
+def config_shape(paths: Iterable[Path], args: Iterable[str] = ()) -> RunShape:
+    """The micro-batch, gradient checkpointing and attention of config files composed in order, then
+    `--key=value` args (as LightningCLI composes them); the defaults where none sets them."""
+    shape = {"micro_batch": 1, "checkpointing": False, "attn_implementation": "sdpa"}
+    for path in paths:
+        try:
+            document = yaml.safe_load(path.read_text()) or {}
+        except OSError as error:
+            raise UserError(f"{path}: cannot read the config the plan counts ({error.strerror})") from None
+        data, encoder = document.get("data") or {}, (document.get("model") or {}).get("encoder") or {}
+        if "micro_batch_size" in data:
+            shape["micro_batch"] = int(data["micro_batch_size"] or 1)
+        if "gradient_checkpointing" in encoder:
+            shape["checkpointing"] = bool(encoder["gradient_checkpointing"])
+        if "attn_implementation" in encoder:
+            shape["attn_implementation"] = encoder["attn_implementation"]
+    for argument in args:
+        key, _, value = argument.partition("=")
+        if key == "--data.micro_batch_size":
+            shape["micro_batch"] = int(value)
+        elif key == "--model.encoder.gradient_checkpointing":
+            shape["checkpointing"] = yaml.safe_load(value) is True
+        elif key == "--model.encoder.attn_implementation":
+            shape["attn_implementation"] = value
+    return RunShape(**shape)
 
 
 @dataclass(frozen=True)

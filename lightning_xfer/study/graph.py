@@ -30,6 +30,7 @@ from pathlib import Path
 import yaml
 
 from lightning_xfer.errors import UserError
+from lightning_xfer.scale.plan import LORA_CONFIG
 from lightning_xfer.study.effective import effective_config
 from lightning_xfer.study.spec import NONE, EncoderEntry, StudySpec, TaskEntry, TaskSource, load_study, substitute
 
@@ -235,8 +236,7 @@ def _check_encoder(encoder: EncoderEntry, problems: list[str]) -> None:
 
 def _common(spec: StudySpec, run_id: str, phase: str, directory: Path, seed: int, encoder: EncoderEntry,
             condition: str, target: str) -> list[str]:  # fmt: skip
-    tuning = encoder.phase_tuning(phase)
-    own = [f"--model.encoder.tuning={tuning}"] if tuning != "full" else []
+    own = []
     if phase in ("target", "zero-shot") and condition != NONE and encoder.tuning["intermediate"] == "lora":
         own.append(f"--model.encoder.adapter_handoff={encoder.handoff}")  # the intermediate run exported an adapter
     args = [*spec.args, *encoder.args, *own, f"--seed_everything={seed}", f"--trainer.default_root_dir={directory}",
@@ -271,7 +271,12 @@ def _fit_args(spec: StudySpec, directory: Path, phase: str) -> list[str]:
     return args
 
 
-def _config_args(configs: _Configs, paths: list[str]) -> list[str]:
+def _config_args(configs: _Configs, spec: StudySpec, encoder: EncoderEntry, task: str, phase: str) -> list[str]:
+    """`--config` of each file a run composes, in order: the study's base, the encoder's (its scale
+    file among them), the task's, then the tuning axis in a LoRA phase (after the task's, so that
+    LoRA's learning rate is not the task file's full fine-tuning rate)."""
+    tuning = [LORA_CONFIG] if encoder.phase_tuning(phase) == "lora" else []
+    paths = [*spec.base, *encoder.configs, task, *tuning]
     return [part for path in paths for part in ("--config", configs(path))]
 
 
@@ -328,7 +333,7 @@ def _pretrain_run(spec, configs, encoder) -> Run:
     seed = encoder.pretrain_seed
     run_id = f"pretrain.{id_part(encoder.name)}.s{seed}"
     directory = Path(spec.out) / run_id
-    args = [*_config_args(configs, [*spec.base, *encoder.configs, encoder.pretrain])]
+    args = _config_args(configs, spec, encoder, encoder.pretrain, "pretrain")
     args += _common(spec, run_id, "pretrain", directory, seed, encoder, NONE, NONE)
     commands = [["fit", *args, *_fit_args(spec, directory, "pretrain"), *_export(directory)],
                 _test_final(args, directory)]  # fmt: skip
@@ -339,7 +344,7 @@ def _pretrain_run(spec, configs, encoder) -> Run:
 def _intermediate_run(spec, configs, encoder, condition, members, seed, pretrained: Run | None) -> Run:
     run_id = f"intermediate.{id_part(encoder.name)}.{id_part(condition)}.s{seed}"
     directory = Path(spec.out) / run_id
-    args = [*_config_args(configs, [*spec.base, *encoder.configs, members[0]])]
+    args = _config_args(configs, spec, encoder, members[0], "intermediate")
     if len(members) > 1:
         tasks = [task for member in members for task in configs.tasks_of(member)]
         args += [f"--data.tasks={json.dumps(tasks)}", *spec.multitask_args]
@@ -356,7 +361,7 @@ def _target_run(spec, configs, encoder, condition, start: Run | None, target, co
     phase = "target" if trains else "zero-shot"
     run_id = f"{phase}.{id_part(encoder.name)}.{id_part(condition)}.{id_part(target)}.s{seed}"
     directory = Path(spec.out) / run_id
-    args = [*_config_args(configs, [*spec.base, *encoder.configs, config])]
+    args = _config_args(configs, spec, encoder, config, phase)
     args += _common(spec, run_id, phase, directory, seed, encoder, condition, target)
     start_args, depends = _started_from(start)
     args += start_args

@@ -2,8 +2,8 @@
 
 A run's estimate follows from its encoder entry: the model its configs or args name, the scale
 config among its configs (`configs/scale/*.yaml`: the strategy), its SLURM shape (GPUs per node,
-nodes), the phase's tuning (a LoRA phase under a full fine-tuning config counts as that
-strategy's LoRA counterpart, and the other way round) and the micro-batch, gradient checkpointing
+nodes), the phase's tuning (a LoRA phase counts as its strategy's LoRA counterpart, with
+`configs/tuning/lora.yaml` stacked on it) and the micro-batch, gradient checkpointing
 and attention its configs and args set. Counting is `scale/plan.py`'s, offline.
 """
 
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from lightning_xfer.scale.plan import RunShape
 
 _AS_LORA = {"ddp": "lora-ddp", "deepspeed-zero3": "lora-zero3"}
-_AS_FULL = {lora: full for full, lora in _AS_LORA.items()}
 
 
 def model_name(entry: EncoderEntry) -> str | None:
@@ -39,41 +38,23 @@ def model_name(entry: EncoderEntry) -> str | None:
 
 
 def strategy_of(entry: EncoderEntry, phase: str) -> str:
-    """The planner's strategy for a phase of an entry: its scale config's, adjusted to the tuning."""
-    from lightning_xfer.scale.plan import CONFIG_FILES
+    """The planner's strategy for a phase of an entry: its scale config's, with the phase's tuning."""
+    from lightning_xfer.scale.plan import CONFIG_FILES, FULL
 
-    by_file = {Path(path).name: strategy for strategy, path in CONFIG_FILES.items()}
+    by_file = {Path(CONFIG_FILES[strategy][0]).name: strategy for strategy in FULL}
     found = [by_file[Path(c).name] for c in entry.configs if Path(c).name in by_file]
     strategy = found[-1] if found else "ddp"
-    lora = entry.phase_tuning(phase) == "lora"
-    return _AS_LORA.get(strategy, strategy) if lora else _AS_FULL.get(strategy, strategy)
+    return _AS_LORA.get(strategy, strategy) if entry.phase_tuning(phase) == "lora" else strategy
 
 
-def run_shape(entry: EncoderEntry) -> RunShape:
-    """The micro-batch, gradient checkpointing and attention an entry's runs get: its config files'
-    in order, then its args (as LightningCLI composes them); the defaults where none sets them."""
-    from lightning_xfer.scale.plan import RunShape
+def run_shape(entry: EncoderEntry, phase: str) -> RunShape:
+    """The micro-batch, gradient checkpointing and attention a phase of an entry runs with: its
+    config files in order (then `configs/tuning/lora.yaml` in a LoRA phase, as the study composes
+    it), then its args."""
+    from lightning_xfer.scale.plan import LORA_CONFIG, config_shape
 
-    shape = {"micro_batch": 1, "checkpointing": False, "attn_implementation": "sdpa"}
-    for config in entry.configs:
-        if Path(config).is_file():
-            document = yaml.safe_load(Path(config).read_text()) or {}
-            data, encoder = document.get("data") or {}, (document.get("model") or {}).get("encoder") or {}
-            if "micro_batch_size" in data:
-                shape["micro_batch"] = int(data["micro_batch_size"] or 1)
-            if "gradient_checkpointing" in encoder:
-                shape["checkpointing"] = bool(encoder["gradient_checkpointing"])
-            if "attn_implementation" in encoder:
-                shape["attn_implementation"] = encoder["attn_implementation"]
-    for argument in entry.args:
-        key, _, value = argument.partition("=")
-        if key == "--data.micro_batch_size":
-            shape["micro_batch"] = int(value)
-        elif key == "--model.encoder.gradient_checkpointing":
-            shape["checkpointing"] = yaml.safe_load(value) is True
-        elif key == "--model.encoder.attn_implementation":
-            shape["attn_implementation"] = value
-    return RunShape(**shape)
+    lora = [LORA_CONFIG] if entry.phase_tuning(phase) == "lora" else []
+    return config_shape((Path(c) for c in [*entry.configs, *lora] if Path(c).is_file()), entry.args)
 
 
 def estimate_line(entry: EncoderEntry, phase: str, hardware: HardwareSettings) -> str:
@@ -92,7 +73,7 @@ def estimate_line(entry: EncoderEntry, phase: str, hardware: HardwareSettings) -
     per_node, nodes = int(entry.slurm.get("gpus_per_node", 1)), int(entry.slurm.get("nodes", 1))
     memory = hardware.gpu_memory_gib * plan.GIB
     cpu = hardware.cpu_memory_gib * plan.GIB if hardware.cpu_memory_gib else None
-    shape = run_shape(entry)
+    shape = run_shape(entry, phase)
     batch = hardware.micro_batch or shape.micro_batch
     counted = (batch, hardware.length, shape.checkpointing)
     found = plan.estimates(arch, per_node, nodes, *counted, shape.attn_implementation)

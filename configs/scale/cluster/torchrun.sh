@@ -9,6 +9,7 @@ source .venv/bin/activate
 torchrun --nnodes=2 --nproc-per-node=8 --node-rank="$NODE_RANK" \
   --rdzv-backend=c10d --rdzv-endpoint="$HEAD:29500" --rdzv-id=xfer-xxl-panx \
   -m lightning_xfer fit \
+  --config configs/trainer/gpu.yaml \
   --config configs/tasks/panx.yaml \
   --config configs/encoders/xlm-roberta-xxl.yaml \
   --config configs/scale/fsdp2.yaml \
