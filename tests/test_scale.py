@@ -31,8 +31,18 @@ SCALE_CONFIGS = sorted((PROJECT / "configs" / "scale").glob("*.yaml"))
 def test_every_scale_config_composes_and_builds_its_strategy(config, monkeypatch, capsys):
     monkeypatch.chdir(PROJECT)
     with pytest.raises(SystemExit):
-        cli("fit", "--config", "configs/trainer/gpu.yaml", "--config", "configs/tasks/panx.yaml", "--config",
-            "configs/encoders/xlm-roberta-xxl.yaml", "--config", str(config.relative_to(PROJECT)), "--print_config")
+        cli(
+            "fit",
+            "--config",
+            "configs/trainer/gpu.yaml",
+            "--config",
+            "configs/tasks/panx.yaml",
+            "--config",
+            "configs/encoders/xlm-roberta-xxl.yaml",
+            "--config",
+            str(config.relative_to(PROJECT)),
+            "--print_config",
+        )
     printed = capsys.readouterr().out.splitlines()  # DeepSpeed's import logs a line to stdout on a CPU machine
     resolved = yaml.safe_load("\n".join(line for line in printed if not line.startswith("[20")))
     assert resolved["model"]["encoder"]["name"] == "facebook/xlm-roberta-xxl"  # the encoder file's, kept
@@ -406,8 +416,10 @@ def test_the_plan_checks_cpu_memory_unless_told_a_node_has_more(capsys):
     rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith(plan.STRATEGIES)}
     assert rows["deepspeed-zero3-offload"][7] == "no" and int(rows["deepspeed-zero3-offload"][8]) == 80
     assert "full fine-tuning: nothing fits on 8 GPUs" in out
-    assert ("LoRA on frozen bf16 weights: recommended --config configs/scale/deepspeed-zero3.yaml --config "
-            "configs/tuning/lora.yaml") in out
+    assert (
+        "LoRA on frozen bf16 weights: recommended --config configs/scale/deepspeed-zero3.yaml --config "
+        "configs/tuning/lora.yaml"
+    ) in out
     plan_command(["--encoder", "bigscience/bloom", "--gpus", "8", "--gpu-mem", "80", "--cpu-mem", "8192"])
     assert (
         "full fine-tuning: recommended --config configs/scale/deepspeed-zero3-offload.yaml" in capsys.readouterr().out
