@@ -10,8 +10,9 @@ prediction per example id, in the form the official scorer reads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import datasets
@@ -121,6 +122,22 @@ class TaskFamily:
     ) -> dict[str, Any]:
         """One prediction per example id, as the benchmark's submission format holds it."""
         raise NotImplementedError
+
+    def complete_unlabelled(self, example: dict[str, Any], labelled: bool, path: Path) -> None:
+        """Give an example that its reader read without gold (None where the gold goes: a test file
+        whose labels are withheld) the family's empty gold, so it is predicted and never scored; or,
+        when the split must be labelled, raise the error that names the file. The loader asks the
+        family rather than guessing from the example's keys; by default a family's readers mark none."""
+
+    def relabel(self, example: dict[str, Any], aliases: Mapping[str, str]) -> list[str]:
+        """Rename the example's labels by `aliases` (in place) and return them, for the loader to check
+        against the task's label set; [] where the family's examples carry none that a label set names."""
+        return []
+
+    def holdout_group(self, example: dict[str, Any]) -> Hashable | None:
+        """What `validation_holdout` keeps together with this example (all its examples go to training
+        or all to validation); None: the example on its own."""
+        return None
 
     def references(self, task: TaskView, examples: datasets.Dataset) -> dict[str, Any]:
         """The gold answer per labelled example id, as the official scorer reads it.

@@ -13,8 +13,9 @@ tokenizer), so answers keep the context's own spelling, spacing and script.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import torch
@@ -32,6 +33,7 @@ from lightning_xfer.families.family import (
 )
 from lightning_xfer.heads import Head, HeadOutput, SpanQAHead
 from lightning_xfer.heads.pooling import Pooling
+from lightning_xfer.readers.squad_json import unlabelled_question
 from lightning_xfer.submission.formats import AnswerJson, SubmissionFormat
 
 
@@ -162,6 +164,18 @@ class SpanQA(TaskFamily):
         if self.qa.answer_text == "xtreme":
             return xtreme_answer_text(context, start, end)
         return context[start:end].strip()
+
+    def complete_unlabelled(self, example: dict[str, Any], labelled: bool, path: Path) -> None:
+        """QA readers mark a question without gold answers with `answers` None (see `read_qa_file`)."""
+        if "answers" not in example or example["answers"] is not None:
+            return
+        if labelled:
+            raise unlabelled_question(path, example["id"])
+        example["answers"] = {"text": [], "answer_start": []}
+
+    def holdout_group(self, example: dict[str, Any]) -> Hashable | None:
+        """The paragraph: no validation question is answered from a paragraph the model trained on."""
+        return example["context"]
 
     def references(self, task, examples) -> dict[str, list[str]]:
         answers = zip(column(examples, "id"), column(examples, "answers"), strict=True)
