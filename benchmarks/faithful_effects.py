@@ -30,6 +30,7 @@ from lightning_xfer.data.datamodule import XferDataModule  # noqa: E402
 from lightning_xfer.encoder.spec import EncoderSpec  # noqa: E402
 from lightning_xfer.evaluation import score_eval_set  # noqa: E402
 from lightning_xfer.families.family import FeatureSettings, merge_collected  # noqa: E402
+from lightning_xfer.families.span_qa import SpanQASettings  # noqa: E402
 from lightning_xfer.model import XferModule, full_precision  # noqa: E402
 from lightning_xfer.tasks.config import TaskConfig  # noqa: E402
 
@@ -113,8 +114,9 @@ def qa(languages: list[str]) -> None:
         examples = read_squad_json(SHARED / "xquad" / f"xquad.{language}.json")
         line = []
         for mode in ("characters", "xtreme"):
-            settings = FeatureSettings(max_length=384, doc_stride=128, qa_windows="xtreme", qa_answer_text=mode)
-            task, dataset, features = featurize("xquad", examples, tokenizer, settings, training=False)
+            settings = FeatureSettings(max_length=384, doc_stride=128)
+            qa = SpanQASettings(windows="xtreme", answer_text=mode)
+            task, dataset, features = featurize("xquad", examples, tokenizer, settings, training=False, qa=qa)
             predictions = oracle_decode(task, dataset, features, tokenizer, settings, gold_answer_logits(examples))
             values = task.metric(predictions, task.family.references(task, dataset), language)
             line.append(f"{mode} {values['exact_match']:.1f} / {values['f1']:.1f}")

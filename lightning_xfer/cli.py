@@ -217,24 +217,25 @@ def check_weight_dtype(dtype: str | None, precision: str) -> None:
 def check_doc_stride(datamodule: XferDataModule) -> None:
     """`data.doc_stride` fits every span-QA task's windows.
 
-    A window holds the question (at most `max_query_length` tokens), the special tokens and a
-    slice of the context; consecutive slices overlap by `doc_stride`, so the overlap must be
-    shorter than the slice, or the tokenizer fails while building features.
+    A window holds the question (at most the task's `qa.max_query_length` tokens), the special
+    tokens and a slice of the context; consecutive slices overlap by `doc_stride`, so the overlap
+    must be shorter than the slice, or the tokenizer fails while building features.
     """
-    qa_tasks = [r for r in datamodule.run_tasks if isinstance(r.task.family, SpanQA)]
+    qa_tasks = [(r, r.task.family) for r in datamodule.run_tasks if isinstance(r.task.family, SpanQA)]
     if not qa_tasks:
         return
     if datamodule.tokenizer is None:
         datamodule.tokenizer = load_tokenizer(datamodule.encoder)
     special = datamodule.tokenizer.num_special_tokens_to_add(pair=True)
-    for run_task in qa_tasks:
+    for run_task, family in qa_tasks:
         settings = datamodule.settings(run_task.task, run_task.config)
-        context = settings.max_length - settings.max_query_length - special
+        query_length = family.qa.max_query_length
+        context = settings.max_length - query_length - special
         if not 0 <= settings.doc_stride < context:
             raise UserError(
                 f"data.doc_stride={settings.doc_stride} does not fit task {run_task.name}: a window of "
                 f"max_length={settings.max_length} tokens keeps {context} context tokens after a question of "
-                f"data.max_query_length={settings.max_query_length} and {special} special tokens, and "
+                f"qa.max_query_length={query_length} (data.tasks[].qa) and {special} special tokens, and "
                 f"doc_stride must be below that (set data.doc_stride < {max(context, 0)}, e.g. 128 of 384)"
             )
 

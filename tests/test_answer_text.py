@@ -10,6 +10,7 @@ from test_features import featurize, gold_answer_logits, oracle_decode
 from lightning_xfer.encoder.loading import load_tokenizer
 from lightning_xfer.families.answer_text import basic_tokens, final_text, xtreme_answer_text
 from lightning_xfer.families.family import FeatureSettings
+from lightning_xfer.families.span_qa import SpanQA, SpanQASettings
 from lightning_xfer.readers.squad_json import read_squad_json
 
 
@@ -41,8 +42,12 @@ def test_normalised_pieces_that_do_not_match_the_text_return_the_whole_words():
 
 
 def test_xtreme_answer_text_is_the_default_and_characters_the_switch():
-    assert FeatureSettings().qa_answer_text == "xtreme"
-    assert "qa_answer_text" not in repr(FeatureSettings())  # decoding only: the feature cache keys stay
+    assert SpanQASettings().answer_text == "xtreme"
+    characters = SpanQA(qa=SpanQASettings(answer_text="characters"))
+    # decoding only: the feature cache keys (the family's fingerprint) stay
+    assert characters.feature_fingerprint() == SpanQA().feature_fingerprint()
+    assert "answer_text" not in SpanQA().feature_fingerprint()
+    assert SpanQA(qa=SpanQASettings(windows="xtreme")).feature_fingerprint() != SpanQA().feature_fingerprint()
 
 
 def test_gold_spans_on_real_chinese_xquad_come_back_as_chunks():
@@ -52,8 +57,9 @@ def test_gold_spans_on_real_chinese_xquad_come_back_as_chunks():
     examples = read_squad_json(shared("xquad", "xquad.zh.json"))[:150]
     predictions = {}
     for mode in ("characters", "xtreme"):
-        settings = FeatureSettings(max_length=384, doc_stride=128, qa_windows="xtreme", qa_answer_text=mode)
-        task, dataset, features = featurize("xquad", examples, tokenizer, settings, training=False)
+        settings = FeatureSettings(max_length=384, doc_stride=128)
+        qa = SpanQASettings(windows="xtreme", answer_text=mode)
+        task, dataset, features = featurize("xquad", examples, tokenizer, settings, training=False, qa=qa)
         predictions[mode] = oracle_decode(task, dataset, features, tokenizer, settings, gold_answer_logits(examples))
     references = task.family.references(task, dataset)
     exact = {mode: task.metric(predictions[mode], references, "zh")["exact_match"] for mode in predictions}

@@ -279,6 +279,9 @@ CASES = [
          ("--ckpt_path: {tmp}/nothing.ckpt does not exist",)),
     Case("doc-stride-too-long", lightning("fit", tasks(name="squad"), "--data.doc_stride=400"),
          ("data.doc_stride=400 does not fit task squad", "< 316")),
+    Case("qa-settings-on-a-task-without-span-qa",
+         lightning("test", tasks(name="synthetic-topic", languages=["en"], qa={"windows": "xtreme"})),
+         ("task synthetic-topic: `qa` sets span-QA windows and decoding", "drop its `qa:` (data.tasks[].qa)")),
     # -- earlier rounds: unwritable output paths (tests/test_run_identity.py) -----------------------
     *[Case(f"unwritable-{key}", lightning("fit", f"--{key}={{tmp}}/a-file/out{suffix}"),
            (f"{key}: cannot write into {{tmp}}/a-file/out", "a-file is a file, not a folder"), {"a-file": ""})

@@ -124,7 +124,8 @@ def test_xtreme_qa_targets_use_xtremes_windows_and_retrieval_its_in_batch_negati
     """run_squad.py's windows for XQuAD, MLQA, TyDiQA; train_lareqa.sh's 4 and train_mewslix.sh's 8
     pairs per GPU (the in-batch negatives), with their gradient accumulation of 4."""
     for task in ("xquad", "mlqa", "tydiqa"):
-        assert yaml.safe_load((PROJECT / f"configs/tasks/{task}.yaml").read_text())["data"]["qa_windows"] == "xtreme"
+        data = yaml.safe_load((PROJECT / f"configs/tasks/{task}.yaml").read_text())["data"]
+        assert data["tasks"][0]["qa"]["windows"] == "xtreme"
     for task, per_gpu in (("lareqa", 4), ("mewslix", 8)):
         data = yaml.safe_load((PROJECT / f"configs/tasks/{task}.yaml").read_text())["data"]
         assert (data["micro_batch_size"], data["batch_size"]) == (per_gpu, 4 * per_gpu)

@@ -27,3 +27,24 @@ def test_a_copied_tokenizer_reuses_the_features_and_another_tokenizer_does_not(t
     other = tmp_path / "other-encoder"
     shutil.copytree(resolve_encoder("tiny", preset_seed=1), other)  # a tokenizer trained with another seed
     assert len(_written_by_setup(str(other), tasks)) == 1
+
+
+def test_span_qa_settings_key_the_features_and_the_answer_text_does_not():
+    """A task's `qa:` settings live on its family, not in `FeatureSettings`: the family's fingerprint
+    carries them into the cache key, so other windows build other features, while the answer text
+    (decoding only) reuses them."""
+    from conftest import shared
+
+    from lightning_xfer.families.span_qa import SpanQASettings
+
+    data_dir = str(shared("xquad"))
+
+    def written(qa: SpanQASettings) -> set[str]:
+        before = set(cache_dir("features").glob("xquad-test-de-*.arrow"))
+        task = TaskConfig("xquad", data_dir=data_dir, languages=["de"], max_eval_examples=3, qa=qa)
+        XferDataModule([task], encoder=EncoderSpec(name="tiny")).setup("test")
+        return set(cache_dir("features").glob("xquad-test-de-*.arrow")) - before
+
+    assert len(written(SpanQASettings(max_query_length=17))) == 1  # a key no other test makes
+    assert written(SpanQASettings(max_query_length=17, answer_text="characters")) == set()
+    assert len(written(SpanQASettings(max_query_length=17, windows="xtreme"))) == 1

@@ -18,17 +18,19 @@ from lightning_xfer.data.datamodule import EvalSet
 from lightning_xfer.errors import UserError
 from lightning_xfer.evaluation import score_eval_set
 from lightning_xfer.families.family import FeatureSettings, merge_collected
-from lightning_xfer.families.span_qa import doc_spans, max_context_windows
+from lightning_xfer.families.span_qa import SpanQASettings, doc_spans, max_context_windows
 from lightning_xfer.heads import HeadOutput
 from lightning_xfer.heads.token_tagging import IGNORE_INDEX
 from lightning_xfer.metrics.squad import normalize_answer
 from lightning_xfer.readers.squad_json import read_squad_json
 from lightning_xfer.readers.token_tsv import read_token_tsv
-from lightning_xfer.tasks import get_task
+from lightning_xfer.tasks import TaskConfig, get_task, resolve_task
 
 
-def featurize(task_name, examples, tokenizer, settings, training):
-    task = get_task(task_name)
+def featurize(task_name, examples, tokenizer, settings, training, qa=None):
+    """Features of `examples` as the task's family makes them; `qa`: span QA's settings, resolved
+    onto the family as a task config's `qa:` is."""
+    task = get_task(task_name) if qa is None else resolve_task(TaskConfig(task_name, qa=qa))
     dataset = datasets.Dataset.from_list(examples)
     features = task.family.featurize(dataset, task, tokenizer, settings, training)
     return task, dataset, features.add_column("feature_index", list(range(len(features))))
@@ -91,14 +93,15 @@ def gold_answer_logits(examples):
 
 def test_qa_decoding_with_gold_logits_scores_100(tokenizer):
     # Answers as slices of the context; XTREME's whitespace-word answers are tested in test_answer_text.py.
-    settings = FeatureSettings(max_length=128, doc_stride=48, qa_answer_text="characters")
+    settings = FeatureSettings(max_length=128, doc_stride=48)
+    qa = SpanQASettings(answer_text="characters")
     examples = [  # answers the decoder can return: at most max_answer_length tokens
         e
         for e in read_squad_json(shared("xquad", "xquad.de.json"))[:250]
-        if len(tokenizer(e["answers"]["text"][0], add_special_tokens=False)["input_ids"]) <= settings.max_answer_length
+        if len(tokenizer(e["answers"]["text"][0], add_special_tokens=False)["input_ids"]) <= qa.max_answer_length
     ]
     assert len(examples) > 200
-    task, dataset, features = featurize("xquad", examples, tokenizer, settings, training=False)
+    task, dataset, features = featurize("xquad", examples, tokenizer, settings, training=False, qa=qa)
     assert len(features) > 1.5 * len(examples)  # really windowed
 
     predictions = oracle_decode(task, dataset, features, tokenizer, settings, gold_answer_logits(examples))
@@ -159,13 +162,14 @@ def test_words_that_tokenise_to_nothing_still_get_a_prediction(tokenizer):
 WORDS = ["old", "team", "saw", "dark", "fog", "near", "city", "won", "race", "soup", "rice", "drum"]
 
 
-def windowed(tokenizer, qa_windows, training=False):
+def windowed(tokenizer, windows, training=False):
     context = " ".join(WORDS)
     example = {"id": "q", "context": context, "question": "goal",
                "answers": {"text": ["fog"], "answer_start": [context.index("fog")]}}  # fmt: skip
     # <s> goal </s></s> context </s>: max_length 10 leaves 5 context tokens per window.
-    settings = FeatureSettings(max_length=10, doc_stride=3, qa_windows=qa_windows)
-    task, dataset, features = featurize("xquad", [example], tokenizer, settings, training)
+    settings = FeatureSettings(max_length=10, doc_stride=3)
+    qa = SpanQASettings(windows=windows)
+    task, dataset, features = featurize("xquad", [example], tokenizer, settings, training, qa)
     words = [[context[a:b].strip() for a, b in filter(None, row["offsets"])] for row in features]
     return task, dataset, features, settings, words
 
@@ -219,14 +223,15 @@ def test_xtreme_decoding_reads_answers_only_from_max_context_windows(tiny_tokeni
 def test_xtreme_windows_with_gold_logits_score_100_on_real_xquad(tiny_tokenizer):
     # XTREME's own settings: 384 tokens, a window every 128; every answer is read from the window
     # where its first token has the most context.
-    settings = FeatureSettings(max_length=384, doc_stride=128, qa_windows="xtreme")
+    settings = FeatureSettings(max_length=384, doc_stride=128)
     examples = [  # answers the decoder can return: at most max_answer_length tokens
         e
         for e in read_squad_json(shared("xquad", "xquad.de.json"))[:120]
         if len(tiny_tokenizer(e["answers"]["text"][0], add_special_tokens=False)["input_ids"]) <= 30
     ]
     assert len(examples) > 100
-    task, dataset, features = featurize("xquad", examples, tiny_tokenizer, settings, training=False)
+    xtreme = SpanQASettings(windows="xtreme")
+    task, dataset, features = featurize("xquad", examples, tiny_tokenizer, settings, training=False, qa=xtreme)
     assert len(features) > 2 * len(examples)  # the tiny vocabulary makes long inputs: many windows
     predictions = oracle_decode(task, dataset, features, tiny_tokenizer, settings, gold_answer_logits(examples))
     assert task.metric(predictions, task.family.references(task, dataset), "de")["exact_match"] == 100.0
@@ -235,10 +240,14 @@ def test_xtreme_windows_with_gold_logits_score_100_on_real_xquad(tiny_tokenizer)
 def test_collect_keeps_the_settings_n_best():
     logits = torch.randn(2, 40, 2)
     batch = {"feature_index": torch.tensor([0, 1])}
-    family = get_task("xquad").family
-    assert family.collect(batch, HeadOutput(None, logits), FeatureSettings(n_best=3))["start_index"].shape == (2, 3)
-    assert family.collect(batch, HeadOutput(None, logits), FeatureSettings(n_best=25))["end_index"].shape == (2, 25)
-    assert family.collect(batch, HeadOutput(None, logits))["end_index"].shape == (2, FeatureSettings().n_best)
+
+    def family(n_best):
+        return resolve_task(TaskConfig("xquad", qa=SpanQASettings(n_best=n_best))).family
+
+    assert family(3).collect(batch, HeadOutput(None, logits))["start_index"].shape == (2, 3)
+    assert family(25).collect(batch, HeadOutput(None, logits))["end_index"].shape == (2, 25)
+    default = get_task("xquad").family
+    assert default.collect(batch, HeadOutput(None, logits))["end_index"].shape == (2, SpanQASettings().n_best)
 
 
 # --- Unlabelled evaluation files: predictions without a loss, never a crash ---------------------

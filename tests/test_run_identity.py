@@ -16,6 +16,7 @@ from lightning_xfer.checkpoints import resolve_checkpoint
 from lightning_xfer.data.datamodule import XferDataModule
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.errors import UserError
+from lightning_xfer.families.span_qa import SpanQASettings
 from lightning_xfer.tasks.config import TaskConfig
 
 SHORT = (
@@ -125,7 +126,8 @@ def test_the_doc_stride_rule_is_the_tokenizers(tiny_tokenizer):
     """The check's bound is exactly where the tokenizer starts failing on a longest question."""
     from lightning_xfer.cli import check_doc_stride
 
-    module = XferDataModule([TaskConfig("squad", max_length=48)], EncoderSpec(name="tiny"), max_query_length=8)
+    squad = TaskConfig("squad", max_length=48, qa=SpanQASettings(max_query_length=8))
+    module = XferDataModule([squad], EncoderSpec(name="tiny"))
     module.tokenizer = tiny_tokenizer
     bound = 48 - 8 - tiny_tokenizer.num_special_tokens_to_add(pair=True)
     words = "one two three four five six seven eight nine ten eleven twelve"

@@ -12,7 +12,7 @@ import logging
 import os
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 import datasets
 import pytorch_lightning as pl
@@ -34,7 +34,7 @@ from lightning_xfer.scale.batch_size import gradient_accumulation
 from lightning_xfer.tasks import RunTask, Task, TaskConfig, resolve_tasks
 
 log = logging.getLogger(__name__)
-FEATURE_VERSION = 4  # bump when feature conversion changes, so cached features are rebuilt
+FEATURE_VERSION = 5  # bump when feature conversion changes, so cached features are rebuilt
 
 
 @dataclass
@@ -78,11 +78,6 @@ class XferDataModule(pl.LightningDataModule):
         micro_batch_size: int | None = None,
         eval_batch_size: int = 64,
         doc_stride: int = 128,
-        max_query_length: int = 64,
-        max_answer_length: int = 30,
-        n_best: int = 20,
-        qa_windows: Literal["huggingface", "xtreme"] = "huggingface",
-        qa_answer_text: Literal["xtreme", "characters"] = "xtreme",
         num_workers: int = 0,
         cache_features: bool = True,
         task_sampling: SamplingStrategy = "proportional",
@@ -103,19 +98,10 @@ class XferDataModule(pl.LightningDataModule):
                 When set, gradient accumulation is derived: `batch_size` / (`micro_batch_size` x
                 world size) micro-batches per step (the `configs/scale/` files set it).
             eval_batch_size: Examples per evaluation batch.
-            doc_stride: Long inputs (QA contexts, long sentences) are cut into windows; with
-                `qa_windows: huggingface` this is the overlap of consecutive windows, with `xtreme`
-                the step between window starts (XTREME's `run_squad`).
-            max_query_length: QA questions are cut to this many tokens.
-            max_answer_length: Longest QA answer span considered, in tokens.
-            n_best: Start and end candidates per QA window that decoding combines.
-            qa_windows: `huggingface` (windows overlap by `doc_stride`; every window's answers
-                compete) or `xtreme` (XTREME's run_squad: windows start every `doc_stride` tokens,
-                and an answer is read only from the window where its start token has the most
-                context).
-            qa_answer_text: `xtreme` (XTREME's run_squad: the span mapped back through the context's
-                whitespace words by `get_final_text`, whole words where that fails, as for most
-                Chinese answers) or `characters` (the context's characters at the span's offsets).
+            doc_stride: Long inputs (QA contexts, long sentences) are cut into windows; with a QA
+                task's `qa.windows: huggingface` this is the overlap of consecutive windows, with
+                `xtreme` the step between window starts (XTREME's `run_squad`). Span QA's other
+                settings are each task's `qa:` (`data.tasks[i].qa`, `SpanQASettings`).
             num_workers: DataLoader worker processes.
             cache_features: Keep tokenised features on disk (in the cache) between runs.
             task_sampling: With several training tasks, how each step picks its one task (as jiant
@@ -140,11 +126,6 @@ class XferDataModule(pl.LightningDataModule):
         self.micro_batch_size = micro_batch_size
         self.eval_batch_size = eval_batch_size
         self.doc_stride = doc_stride
-        self.max_query_length = max_query_length
-        self.max_answer_length = max_answer_length
-        self.n_best = n_best
-        self.qa_windows = qa_windows
-        self.qa_answer_text = qa_answer_text
         self.num_workers = num_workers
         self.cache_features = cache_features
         self.task_sampling = task_sampling
@@ -162,11 +143,6 @@ class XferDataModule(pl.LightningDataModule):
         return FeatureSettings(
             max_length=config.max_length or task.max_length,
             doc_stride=self.doc_stride,
-            max_query_length=self.max_query_length,
-            max_answer_length=self.max_answer_length,
-            n_best=self.n_best,
-            qa_windows=self.qa_windows,
-            qa_answer_text=self.qa_answer_text,
             word_label=word_label_position(self.encoder_kind),
         )
 

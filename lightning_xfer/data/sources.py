@@ -16,10 +16,8 @@ from pathlib import Path
 from lightning_xfer.cache import cache_dir
 from lightning_xfer.errors import UserError
 from lightning_xfer.languages import template_fields
-from lightning_xfer.readers.bucc import missing_test_gold
 from lightning_xfer.readers.checks import check_unique_ids, undecodable
-from lightning_xfer.readers.mewslix import missing_mention_labels
-from lightning_xfer.readers.squad_json import read_squad_json, unlabelled_question
+from lightning_xfer.readers.squad_json import read_squad_json
 from lightning_xfer.tasks import Task, TaskConfig
 
 log = logging.getLogger(__name__)
@@ -160,29 +158,11 @@ def _read(paths: list[Path], task: Task, language: str, labelled: bool) -> Loade
         except UnicodeDecodeError as error:
             raise undecodable(path, error) from None
         check_unique_ids(path, read)
-        for example in read:
-            # QA readers mark a question without gold answers with `answers` None (see read_qa_file).
-            if "answers" in example and example["answers"] is None:
-                if labelled:
-                    raise unlabelled_question(path, example["id"])
-                example["answers"] = {"text": [], "answer_start": []}
-            # BUCC's sources without a test gold file, Mewsli-X's test mentions (labels withheld).
-            if example.get("side", "").endswith("source") and any(
-                key in example and example[key] is None for key in ("gold", "relevant")
-            ):
-                if labelled:
-                    raise unlabelled_source(path, example)
-                example["gold" if "gold" in example else "relevant"] = []
+        for example in read:  # the family knows where its examples' gold goes, and what none means
+            task.family.complete_unlabelled(example, labelled, path)
         examples.extend(read)
     identity = [f"{p.resolve()}:{_file_identity(p)}" for p in paths]
     return LoadedSplit(examples, ";".join(identity))
-
-
-def unlabelled_source(path: Path, example: dict) -> UserError:
-    """A retrieval query without its gold in a split that is scored."""
-    if "gold" in example:
-        return missing_test_gold(path.with_name(path.name.rsplit(".", 1)[0] + ".gold"))
-    return missing_mention_labels(path, example["id"])
 
 
 def _file_identity(path: Path) -> str:
@@ -216,14 +196,7 @@ def _apply_labels(task: Task, loaded: LoadedSplit) -> None:
         return
     allowed = set(task.labels)
     for example in loaded.examples:
-        if "tags" in example:
-            example["tags"] = [task.label_aliases.get(t, t) for t in example["tags"]]
-            bad = [t for t in example["tags"] if t not in allowed]
-        elif "label" in example:
-            example["label"] = task.label_aliases.get(example["label"], example["label"])
-            bad = [] if example["label"] in allowed else [example["label"]]
-        else:
-            bad = []
+        bad = [label for label in task.family.relabel(example, task.label_aliases) if label not in allowed]
         if bad:
             where = f"line {example['line']}" if "line" in example else f"example {example.get('id')}"
             raise UserError(
@@ -274,15 +247,18 @@ def _holdout(task: Task, config: TaskConfig) -> float | None:
 def _hold_out(task: Task, loaded: LoadedSplit, share: float) -> tuple[list[dict], list[dict]]:
     """(kept for training, held out for validation): a seeded split of whole groups.
 
-    A span QA group is a paragraph (all questions on one context), so that no validation question
-    is answered from a paragraph the model trained on; any other example is its own group.
+    The family names the groups (`TaskFamily.holdout_group`): for span QA a paragraph (all questions
+    on one context), so that no validation question is answered from a paragraph the model trained
+    on; any other example is its own group.
     """
     groups: dict[object, list[dict]] = {}
+    grouped = False
     for number, example in enumerate(loaded.examples):
-        key = example["context"] if "answers" in example and "context" in example else number
-        groups.setdefault(key, []).append(example)
+        group = task.family.holdout_group(example)
+        grouped = grouped or group is not None
+        groups.setdefault(("group", group) if group is not None else number, []).append(example)
     count = round(share * len(groups))
-    unit = "paragraphs" if isinstance(next(iter(groups)), str) else "examples"
+    unit = "paragraphs" if grouped else "examples"
     if not 0 < count < len(groups):
         raise UserError(
             f"task {task.name}: validation_holdout {share} of {len(groups)} {unit} in {loaded.source.split(':')[0]} "

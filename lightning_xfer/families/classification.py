@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -68,6 +68,13 @@ class Classification(TaskFamily):
             ids[int(index)]: task.labels[int(label)]
             for index, label in zip(collected["feature_index"], collected["prediction"], strict=True)
         }
+
+    def relabel(self, example: dict[str, Any], aliases: Mapping[str, str]) -> list[str]:
+        """The example's one label (none where a reader gave the example none)."""
+        if "label" not in example:
+            return []
+        example["label"] = aliases.get(example["label"], example["label"])
+        return [example["label"]]
 
     def references(self, task: TaskView, examples: datasets.Dataset) -> dict[str, str]:
         if "label" not in examples.column_names:

@@ -10,8 +10,9 @@ prediction per example id, in the form the official scorer reads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import datasets
@@ -43,29 +44,12 @@ class FeatureSettings:
     max_length: int = 128
     """Tokens per input, special tokens included (XTREME: 128; QA: 384)."""
     doc_stride: int = 128
-    """Windows of a long input: for long sentences and `qa_windows="huggingface"` the overlap, in
-    tokens, between consecutive windows; for `qa_windows="xtreme"` the step between window starts."""
-    max_query_length: int = 64
-    """QA questions are cut to this many tokens, as the SQuAD recipe does."""
-    max_answer_length: int = 30
-    """Longest answer span, in tokens, that QA decoding considers."""
-    n_best: int = 20
-    """Start and end candidates per window that QA decoding combines (both recipes use 20)."""
+    """Windows of a long input: for long sentences and span QA's `huggingface` windows the overlap,
+    in tokens, between consecutive windows; for span QA's `xtreme` windows the step between window
+    starts (span QA's own settings are `span_qa.SpanQASettings`, on its family)."""
     word_label: Literal["first", "last"] = "first"
     """The sub-word of a word that carries its tag: the first (XTREME's recipe, for encoders) or the
     last (for a causal model, whose first sub-word has not seen the rest of the word)."""
-    qa_windows: Literal["huggingface", "xtreme"] = "huggingface"
-    """How QA contexts longer than `max_length` are windowed. "huggingface" (transformers' run_qa.py):
-    consecutive windows overlap by `doc_stride` tokens and an answer may start in any window.
-    "xtreme" (XTREME's run_squad.py, after BERT's): windows start every `doc_stride` tokens, and an
-    answer is only read from a window that is its first token's "max context" window: the first
-    of the windows with the highest min(tokens left of it, tokens right of it) + 0.01 x window length."""
-    qa_answer_text: Literal["xtreme", "characters"] = field(
-        default="xtreme", repr=False
-    )  # decoding only: not in the feature cache's key
-    """How a predicted QA span becomes text. "xtreme" (XTREME's run_squad.py, `get_final_text`): mapped
-    back through the context's whitespace words, the whole words when that fails (most Chinese
-    answers). "characters": the context's characters at the span's offsets."""
 
 
 class TaskFamily:
@@ -138,6 +122,22 @@ class TaskFamily:
     ) -> dict[str, Any]:
         """One prediction per example id, as the benchmark's submission format holds it."""
         raise NotImplementedError
+
+    def complete_unlabelled(self, example: dict[str, Any], labelled: bool, path: Path) -> None:
+        """Give an example that its reader read without gold (None where the gold goes: a test file
+        whose labels are withheld) the family's empty gold, so it is predicted and never scored; or,
+        when the split must be labelled, raise the error that names the file. The loader asks the
+        family rather than guessing from the example's keys; by default a family's readers mark none."""
+
+    def relabel(self, example: dict[str, Any], aliases: Mapping[str, str]) -> list[str]:
+        """Rename the example's labels by `aliases` (in place) and return them, for the loader to check
+        against the task's label set; [] where the family's examples carry none that a label set names."""
+        return []
+
+    def holdout_group(self, example: dict[str, Any]) -> Hashable | None:
+        """What `validation_holdout` keeps together with this example (all its examples go to training
+        or all to validation); None: the example on its own."""
+        return None
 
     def references(self, task: TaskView, examples: datasets.Dataset) -> dict[str, Any]:
         """The gold answer per labelled example id, as the official scorer reads it.

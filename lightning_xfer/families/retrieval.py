@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import torch
@@ -33,6 +34,8 @@ from lightning_xfer.families.family import (
 from lightning_xfer.heads import Head, HeadOutput, RetrievalHead
 from lightning_xfer.heads.pooling import Pooling
 from lightning_xfer.metrics.ranking import CUTOFF
+from lightning_xfer.readers.bucc import missing_test_gold
+from lightning_xfer.readers.mewslix import missing_mention_labels
 
 
 def middle_layer(num_layers: int) -> int:
@@ -255,6 +258,20 @@ class Retrieval(TaskFamily):
             if side.endswith("source"):
                 gold["dev" if side.startswith("dev") else "test"].update((identifier, t) for t in aligned or ())
         return gold
+
+    def complete_unlabelled(self, example: dict[str, Any], labelled: bool, path: Path) -> None:
+        """BUCC's sources without a test gold file (`gold` None), Mewsli-X's test mentions (labels
+        withheld: `relevant` None)."""
+        if not example.get("side", "").endswith("source"):
+            return
+        key = "gold" if "gold" in example else "relevant"
+        if key not in example or example[key] is not None:
+            return
+        if labelled:
+            if key == "gold":
+                raise missing_test_gold(path.with_name(path.name.rsplit(".", 1)[0] + ".gold"))
+            raise missing_mention_labels(path, example["id"])
+        example[key] = []
 
     def references(self, task, examples) -> dict[str, Any]:
         if self.mode == "margin":

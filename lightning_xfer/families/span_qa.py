@@ -1,21 +1,22 @@
 """Extractive span QA: SQuAD, XQuAD, MLQA, TyDiQA-GoldP.
 
-Long contexts are cut into windows of `max_length` tokens, in one of two ways
-(`FeatureSettings.qa_windows`): Hugging Face's run_qa.py, whose windows overlap by `doc_stride`
+Long contexts are cut into windows of `max_length` tokens, in one of two ways (a task config's
+`qa.windows`, `SpanQASettings`): Hugging Face's run_qa.py, whose windows overlap by `doc_stride`
 tokens, or XTREME's run_squad.py, whose windows start every `doc_stride` tokens and whose
 decoding only reads an answer from its first token's "max context" window. Decoding combines the
 `n_best` start and end candidates of every window of an example, keeps spans inside the context
 no longer than `max_answer_length` tokens, and returns the best one's text as XTREME's run_squad
-extracts it (`qa_answer_text: xtreme`, the default: through whitespace words, see `answer_text.py`)
+extracts it (`qa.answer_text: xtreme`, the default: through whitespace words, see `answer_text.py`)
 or as a slice of the *original* context string (`characters`: character offsets from the fast
 tokenizer), so answers keep the context's own spelling, spacing and script.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
@@ -32,7 +33,33 @@ from lightning_xfer.families.family import (
 )
 from lightning_xfer.heads import Head, HeadOutput, SpanQAHead
 from lightning_xfer.heads.pooling import Pooling
+from lightning_xfer.readers.squad_json import unlabelled_question
 from lightning_xfer.submission.formats import AnswerJson, SubmissionFormat
+
+
+@dataclass(frozen=True)
+class SpanQASettings:
+    """How one span-QA task of a run is windowed and decoded: a task config's `qa:`
+    (`data.tasks[i].qa`). They live on the task, not on the DataModule, because only span QA reads
+    them; a run that mixes tasks sets them where they apply."""
+
+    max_query_length: int = 64
+    """Questions are cut to this many tokens, as the SQuAD recipe does."""
+    max_answer_length: int = 30
+    """Longest answer span, in tokens, that decoding considers."""
+    n_best: int = 20
+    """Start and end candidates per window that decoding combines (both recipes use 20)."""
+    windows: Literal["huggingface", "xtreme"] = "huggingface"
+    """How contexts longer than `max_length` are windowed. `huggingface` (transformers' run_qa.py):
+    consecutive windows overlap by `data.doc_stride` tokens and an answer may start in any window.
+    `xtreme` (XTREME's run_squad.py, after BERT's): windows start every `doc_stride` tokens, and an
+    answer is only read from a window that is its first token's "max context" window: the first
+    of the windows with the highest min(tokens left of it, tokens right of it) + 0.01 x window length."""
+    answer_text: Literal["xtreme", "characters"] = field(default="xtreme", repr=False)
+    """How a predicted span becomes text. `xtreme` (XTREME's run_squad.py, `get_final_text`): mapped
+    back through the context's whitespace words, the whole words when that fails (most Chinese
+    answers). `characters`: the context's characters at the span's offsets. Out of the repr, which
+    keys the feature cache: decoding only, so both ways share the cached features."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +69,13 @@ class SpanQA(TaskFamily):
     allow_unanswerable: bool = False
     """SQuAD v2.0: answer "" when the first token's start+end score (the lowest over an example's
     windows) beats the best span, as the SQuAD v2 recipe does."""
+    qa: SpanQASettings = SpanQASettings()
+    """The task's windows and decoding; `resolve_task` puts a task config's `qa:` here, so the
+    catalogue's declaration keeps the defaults and each run's task carries its own."""
+
+    def feature_fingerprint(self) -> str:
+        """The class and the QA settings (the answer text, decoding only, is out of their repr)."""
+        return f"{type(self).__name__}({self.qa!r})"
 
     def submission_format(self) -> SubmissionFormat:
         return AnswerJson()
@@ -50,11 +84,11 @@ class SpanQA(TaskFamily):
         return SpanQAHead(encoder.config.hidden_size, layer=layer)
 
     def featurize(self, examples, task, tokenizer, settings: FeatureSettings, training, cache_file=None):
-        windows = _xtreme_windows if settings.qa_windows == "xtreme" else _huggingface_windows
+        windows = _xtreme_windows if self.qa.windows == "xtreme" else _huggingface_windows
 
         def encode(batch: dict[str, list], indices: list[int]) -> dict[str, list]:
             questions = [q.lstrip() for q in batch["question"]]
-            out = windows(tokenizer, questions, batch["context"], settings)
+            out = windows(tokenizer, questions, batch["context"], settings, self.qa.max_query_length)
             samples = out.pop("sample")
             out["example_index"] = [indices[sample] for sample in samples]
             if training:
@@ -76,7 +110,7 @@ class SpanQA(TaskFamily):
     def collect(
         self, batch: dict[str, Tensor], output: HeadOutput, settings: FeatureSettings | None = None
     ) -> dict[str, Tensor]:
-        k = min((settings or FeatureSettings()).n_best, output.logits.shape[1])
+        k = min(self.qa.n_best, output.logits.shape[1])
         start = output.logits[..., 0].topk(k, dim=-1)
         end = output.logits[..., 1].topk(k, dim=-1)
         return {
@@ -94,7 +128,7 @@ class SpanQA(TaskFamily):
         contexts = column(examples, "context")
         best: dict[int, tuple[float, int, int]] = {}  # example -> (score, first character, end character)
         null: dict[int, float] = {}
-        n = settings.n_best
+        n = self.qa.n_best
         rows = zip(
             collected["feature_index"].tolist(),
             collected["start_index"][:, :n].tolist(),
@@ -111,36 +145,49 @@ class SpanQA(TaskFamily):
             null[example] = min(null.get(example, float("inf")), null_score)
             for s, s_score in zip(starts, start_scores, strict=True):
                 for e, e_score in zip(ends, end_scores, strict=True):
-                    if s < 0 or e < s or e >= len(offsets) or e - s + 1 > settings.max_answer_length:
+                    if s < 0 or e < s or e >= len(offsets) or e - s + 1 > self.qa.max_answer_length:
                         continue
                     if offsets[s] is None or offsets[e] is None or s_score + e_score <= best[example][0]:
                         continue
                     if max_context is not None and not max_context[s]:
                         continue
                     best[example] = (s_score + e_score, offsets[s][0], offsets[e][1])
-        texts = {e: self._answer(contexts[e], start, end, settings) for e, (_, start, end) in best.items()}
+        texts = {e: self._answer(contexts[e], start, end) for e, (_, start, end) in best.items()}
         ids = column(examples, "id")
         if self.allow_unanswerable:
             return {ids[e]: "" if null[e] > best[e][0] else text for e, text in texts.items()}
         return {ids[example]: text for example, text in texts.items()}
 
-    @staticmethod
-    def _answer(context: str, start: int, end: int, settings: FeatureSettings) -> str:
+    def _answer(self, context: str, start: int, end: int) -> str:
         if end <= start:  # no span was found in any window
             return ""
-        if settings.qa_answer_text == "xtreme":
+        if self.qa.answer_text == "xtreme":
             return xtreme_answer_text(context, start, end)
         return context[start:end].strip()
+
+    def complete_unlabelled(self, example: dict[str, Any], labelled: bool, path: Path) -> None:
+        """QA readers mark a question without gold answers with `answers` None (see `read_qa_file`)."""
+        if "answers" not in example or example["answers"] is not None:
+            return
+        if labelled:
+            raise unlabelled_question(path, example["id"])
+        example["answers"] = {"text": [], "answer_start": []}
+
+    def holdout_group(self, example: dict[str, Any]) -> Hashable | None:
+        """The paragraph: no validation question is answered from a paragraph the model trained on."""
+        return example["context"]
 
     def references(self, task, examples) -> dict[str, list[str]]:
         answers = zip(column(examples, "id"), column(examples, "answers"), strict=True)
         return {key: answer["text"] for key, answer in answers if answer is not None}
 
 
-def _huggingface_windows(tokenizer, questions: list[str], contexts: list[str], settings: FeatureSettings) -> dict:
+def _huggingface_windows(
+    tokenizer, questions: list[str], contexts: list[str], settings: FeatureSettings, max_query_length: int
+) -> dict:
     """run_qa.py's windows: the tokenizer's overflow, consecutive windows overlapping by `doc_stride`."""
     encoded = tokenizer(
-        _cut_questions(tokenizer, questions, settings.max_query_length),
+        _cut_questions(tokenizer, questions, max_query_length),
         contexts,
         truncation="only_second",
         max_length=settings.max_length,
@@ -156,7 +203,9 @@ def _huggingface_windows(tokenizer, questions: list[str], contexts: list[str], s
     return out
 
 
-def _xtreme_windows(tokenizer, questions: list[str], contexts: list[str], settings: FeatureSettings) -> dict:
+def _xtreme_windows(
+    tokenizer, questions: list[str], contexts: list[str], settings: FeatureSettings, max_query_length: int
+) -> dict:
     """run_squad.py's windows: the context's tokens cut every `doc_stride` tokens, each token marked
     with whether this window is its max-context one."""
     layout = _PairLayout.of(tokenizer)
@@ -168,12 +217,12 @@ def _xtreme_windows(tokenizer, questions: list[str], contexts: list[str], settin
     for sample, (question, ids, offsets) in enumerate(
         zip(question_ids, context["input_ids"], context["offset_mapping"], strict=True)
     ):
-        question = question[: settings.max_query_length]
+        question = question[:max_query_length]
         room = settings.max_length - len(question) - layout.special_tokens
         if room < 1:
             raise UserError(
                 f"max_length {settings.max_length} leaves no room for the context after a question of "
-                f"{len(question)} tokens: raise max_length or lower max_query_length"
+                f"{len(question)} tokens: raise max_length or lower qa.max_query_length"
             )
         spans = doc_spans(len(ids), room, settings.doc_stride)
         best = max_context_windows(spans, len(ids))

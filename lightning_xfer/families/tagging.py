@@ -9,7 +9,7 @@ from the window where it has the most context on both sides.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -106,6 +106,13 @@ class Tagging(TaskFamily):
             if all(label is not None for label in labels):
                 predictions[identifier] = [task.labels[label] for label in labels]
         return predictions
+
+    def relabel(self, example: dict[str, Any], aliases: Mapping[str, str]) -> list[str]:
+        """The word tags (none where a reader gave the example none)."""
+        if "tags" not in example:
+            return []
+        example["tags"] = [aliases.get(t, t) for t in example["tags"]]
+        return example["tags"]
 
     def references(self, task, examples) -> dict[str, list[str]]:
         if "tags" not in examples.column_names:

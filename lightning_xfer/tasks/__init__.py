@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lightning_xfer.errors import UserError, unknown_name
+from lightning_xfer.families.span_qa import SpanQA
 from lightning_xfer.tasks.config import TaskConfig
 from lightning_xfer.tasks.task import HubDataset, LocalFiles, Task
 
@@ -41,9 +42,17 @@ def get_task(name: str) -> Task:
 
 
 def resolve_task(config: TaskConfig) -> Task:
-    """The catalogue's task for a run, with a label set read from its data where the data has it."""
+    """The catalogue's task for a run, with a label set read from its data where the data has it,
+    and its family as the config asks (protocol; span QA's `qa` settings)."""
     task = get_task(config.name)
     family = task.family.with_protocol(config.protocol)
+    if config.qa is not None:
+        if not isinstance(family, SpanQA):
+            raise UserError(
+                f"task {task.name}: `qa` sets span-QA windows and decoding, and {task.name} is a "
+                f"{type(family).__name__} task, not span QA; drop its `qa:` (data.tasks[].qa)"
+            )
+        family = dataclasses.replace(family, qa=config.qa)
     if family is not task.family:
         task = dataclasses.replace(task, family=family)
     if task.labels_from_data is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from lightning_xfer.families.span_qa import SpanQASettings
+
 
 @dataclass
 class TaskConfig:
@@ -60,3 +62,7 @@ class TaskConfig:
     """`xtreme`: reproduce XTREME's and XTREME-R's scripts where ours differ (BUCC's layer; LAReQA's and
     Mewsli-X's lower-casing, pooler, logit scale and query length; retrieval embedded in float32).
     `ours`: the project's choices instead (README, "Faithful to the benchmarks")."""
+    qa: SpanQASettings | None = None
+    """Span QA's windows and decoding (`max_query_length`, `max_answer_length`, `n_best`, `windows`,
+    `answer_text`); None: their defaults. Only span-QA tasks (SQuAD, XQuAD, MLQA, TyDiQA) read it,
+    so it is an error on any other task."""
