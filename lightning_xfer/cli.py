@@ -31,6 +31,7 @@ from lightning_xfer.families.span_qa import SpanQA
 from lightning_xfer.model import XferModule
 from lightning_xfer.results import ResultsWriter
 from lightning_xfer.submission.writer import SubmissionWriter
+from lightning_xfer.tasks import phase_of
 
 
 class XferArgumentParser(LightningArgumentParser):
@@ -155,6 +156,7 @@ class XferCLI(LightningCLI):
 
         seed = arguments.get("seed_everything")
         results.seed = None if seed is None or isinstance(seed, bool) else int(seed)
+        results.phase = results.phase or phase_of([run_task.task for run_task in self.datamodule.run_tasks])
         if self.subcommand != "fit":
             quiet_evaluation_warnings()
             if checkpoint is None and any(r.task.needs_training for r in self.datamodule.run_tasks):

@@ -66,12 +66,14 @@ def git_commit() -> str:
 class ResultsWriter(Callback):
     """Append scores after each validation and test, and print them per language."""
 
-    def __init__(self, path: str | None = None, phase: str = "target", run_name: str | None = None):
+    def __init__(self, path: str | None = None, phase: str | None = None, run_name: str | None = None):
         """
         Args:
             path: The results file; default `results.jsonl` in the run's directory (for `test` of a
                 checkpoint: the directory of the run that trained it).
-            phase: Phase of the study this run belongs to (`intermediate`, `target`, `zero-shot`, ...).
+            phase: Phase of the study this run belongs to (`pretrain`, `intermediate`, `target`,
+                `zero-shot`); a study sets it. None: what the run's tasks declare (`tasks.phase_of`, which
+                the CLI fills in).
             run_name: Name stored in each row; default the log directory's name.
         """
         self.path = path
@@ -95,7 +97,7 @@ class ResultsWriter(Callback):
         path.parent.mkdir(parents=True, exist_ok=True)
         common = {
             "run": self.run_name or path.parent.name,
-            "phase": self.phase,
+            "phase": self.phase or "target",
             "encoder": pl_module.encoder_spec.name,
             "seed": self.seed,
             # how several training tasks were mixed (`temperature T=2.0`); None with one task

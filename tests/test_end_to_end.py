@@ -8,7 +8,7 @@ from helpers import finished_run_file, quickstart, results, wandb_history_keys
 
 from lightning_xfer.encoder.spec import EncoderSpec
 from lightning_xfer.model import XferModule
-from lightning_xfer.tasks import resolve_tasks
+from lightning_xfer.tasks import get_task, phase_of, resolve_tasks
 from lightning_xfer.tasks.config import TaskConfig
 
 
@@ -30,6 +30,16 @@ def test_fit_writes_config_checkpoints_results_and_encoder(trained):
     assert {r["language"] for r in rows} == {"en"}  # the quick start validates on English only
     assert {"encoder", "seed", "phase", "git_commit", "epoch", "global_step"} <= set(rows[0])
     assert rows[0]["encoder"] == "tiny" and rows[0]["seed"] == 0
+    assert rows[0]["phase"] == "target"  # no --results.phase: what the task declares (`phase_of`)
+
+
+def test_a_run_without_a_phase_takes_the_one_its_tasks_declare():
+    """Task configs no longer restate it under `results.phase`: the catalogue's role and whether the
+    task trains say it (a study passes its own)."""
+    phases = {names: phase_of([get_task(name) for name in names.split("+")])
+              for names in ("tatoeba", "bucc2018", "squad", "squad+mnli", "panx", "squad+panx")}  # fmt: skip
+    assert phases == {"tatoeba": "zero-shot", "bucc2018": "zero-shot", "squad": "intermediate",
+                      "squad+mnli": "intermediate", "panx": "target", "squad+panx": "target"}  # fmt: skip
 
 
 def test_test_scores_every_language_into_the_runs_results(trained, capsys):

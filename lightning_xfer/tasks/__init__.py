@@ -118,6 +118,15 @@ __all__ = [
     "expand_groups",
     "get_task",
     "groups",
+    "phase_of",
     "resolve_task",
     "resolve_tasks",
 ]
+
+
+def phase_of(tasks: list[Task]) -> str:
+    """The phase a run's tasks declare, so a task's config need not say it again: `zero-shot` when
+    none trains (Tatoeba, BUCC), `intermediate` when every one is an intermediate task, else `target`."""
+    if tasks and not any(task.needs_training for task in tasks):
+        return "zero-shot"
+    return "intermediate" if tasks and all(task.role == "intermediate" for task in tasks) else "target"
