@@ -111,7 +111,7 @@ def truncated_checkpoint() -> bytes:
     return buffer.getvalue()[: len(buffer.getvalue()) // 2]
 
 
-TARGET = "{synthetic-topic: configs/studies/tiny/synthetic-topic.yaml}"
+TARGET = "{synthetic-topic: {task: {validation_languages: []}}}"
 PAYLOAD = "'$(touch {tmp}/pwned)'"
 """Shell code in a study's names and arguments: `study show` must print it quoted, never runnable."""
 

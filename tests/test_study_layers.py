@@ -21,7 +21,7 @@ defaults:
 targets:
   panx: {{}}
   xnli: {{task: {{max_eval_examples: 10}}}}
-  synthetic-topic: {{config: configs/studies/tiny/synthetic-topic.yaml}}
+  synthetic-topic: {{config: configs/quickstart.yaml}}
 """
 
 

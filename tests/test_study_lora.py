@@ -17,7 +17,6 @@ from lightning_xfer.study.spec import load_study
 from lightning_xfer.study.table import results_table
 
 pytest.importorskip("peft", reason="needs the `peft` extra")
-TINY = PROJECT / "configs" / "studies" / "tiny"
 
 
 def _study(tmp_path, **encoder):
@@ -25,8 +24,9 @@ def _study(tmp_path, **encoder):
         "study": "lora", "out": str(tmp_path / "out"),
         "encoders": [{"name": "tiny-bloom-lora", "args": ["--model.encoder.name=tiny-bloom",
                                                            "--model.encoder.lora_rank=4"], **encoder}],
-        "intermediate": ["synthetic-mlm"], "tasks": {"synthetic-mlm": str(TINY / "synthetic-mlm.yaml")},
-        "targets": {"synthetic-topic": str(TINY / "synthetic-topic.yaml")}, "seeds": [0],
+        "intermediate": ["synthetic-mlm"], "targets": ["synthetic-topic"], "seeds": [0],
+        "defaults": {"intermediate": {"task": {"validation_languages": []}},
+                     "target": {"task": {"validation_languages": []}}},
         "steps": {"intermediate": 4, "target": 4}, "checkpoint_every": 4,
         # configs/tuning/lora.yaml loads the frozen weights in bf16, which needs autocast: on CPU, as on GPU
         "args": ["--trainer.accelerator=cpu", "--trainer.devices=1", "--trainer.enable_progress_bar=false",
