@@ -94,7 +94,7 @@ def _training_examples(task: Task, config: TaskConfig, language: str, labelled: 
     _check_not_empty(task, "train", language, loaded)
     _apply_labels(task.train_from or task, loaded)
     _number(loaded.examples, f"{task.name}-train-{language}")
-    loaded.examples = _exclude(loaded.examples, config.exclude_train_ids_from)
+    loaded.examples = _exclude(task, loaded.examples, config.exclude_train_ids_from)
     return loaded
 
 
@@ -205,7 +205,9 @@ def _apply_labels(task: Task, loaded: LoadedSplit) -> None:
             )
 
 
-def _exclude(examples: list[dict], files: list[str]) -> list[dict]:
+def _exclude(task: Task, examples: list[dict], files: list[str]) -> list[dict]:
+    """`examples` without those whose ids `files` hold, nor any of their groups (`holdout_group`: a
+    SQuAD paragraph), so that no test question is answered from a paragraph the model trained on."""
     if not files:
         return examples
     missing = [path for path in files if not Path(path).expanduser().is_file()]
@@ -214,8 +216,9 @@ def _exclude(examples: list[dict], files: list[str]) -> list[dict]:
             f"exclude_train_ids_from: {missing[0]} does not exist; expected SQuAD-format files (e.g. xquad.en.json)"
         )
     excluded_ids = {e["id"] for path in files for e in read_squad_json(Path(path).expanduser())}
-    excluded_contexts = {e["context"] for e in examples if e["id"] in excluded_ids}
-    kept = [e for e in examples if e["id"] not in excluded_ids and e.get("context") not in excluded_contexts]
+    family = (task.train_from or task).family
+    groups = {family.holdout_group(e) for e in examples if e["id"] in excluded_ids} - {None}
+    kept = [e for e in examples if e["id"] not in excluded_ids and family.holdout_group(e) not in groups]
     log.info("excluded %d training examples that overlap %s", len(examples) - len(kept), files)
     return kept
 

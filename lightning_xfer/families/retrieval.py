@@ -260,12 +260,12 @@ class Retrieval(TaskFamily):
         return gold
 
     def complete_unlabelled(self, example: dict[str, Any], labelled: bool, path: Path) -> None:
-        """BUCC's sources without a test gold file (`gold` None), Mewsli-X's test mentions (labels
-        withheld: `relevant` None)."""
-        if not example.get("side", "").endswith("source"):
+        """BUCC's sources without a test gold file (`margin` mode: `gold` None), Mewsli-X's test
+        mentions (`pool` mode: labels withheld, `relevant` None); `nearest` (Tatoeba) pairs by line."""
+        if self.mode == "nearest" or not example.get("side", "").endswith("source"):
             return
-        key = "gold" if "gold" in example else "relevant"
-        if key not in example or example[key] is not None:
+        key = "gold" if self.mode == "margin" else "relevant"
+        if example.get(key, []) is not None:
             return
         if labelled:
             if key == "gold":
