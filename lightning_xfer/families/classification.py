@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import torch
 from torch import Tensor, nn
@@ -26,8 +26,20 @@ if TYPE_CHECKING:
     import datasets
 
 
+class ClassificationExample(TypedDict, total=False):
+    """One sentence or pair, as the classification readers give it (`readers/sentence_pair_tsv.py`, ...)."""
+
+    id: str
+    text: str
+    text_pair: str | None
+    label: str | None
+    """The label's name; None: unlabelled."""
+    line: int
+    """The line it was read from, for errors that name it."""
+
+
 class Classification(TaskFamily):
-    """Examples: {id, text, text_pair (or None), label (None: unlabelled)}; predictions: the label name."""
+    """Examples: `ClassificationExample`; predictions: the label name."""
 
     def submission_format(self) -> SubmissionFormat:
         return LabelLines()
@@ -69,7 +81,7 @@ class Classification(TaskFamily):
             for index, label in zip(collected["feature_index"], collected["prediction"], strict=True)
         }
 
-    def relabel(self, example: dict[str, Any], aliases: Mapping[str, str]) -> list[str]:
+    def relabel(self, example: ClassificationExample, aliases: Mapping[str, str]) -> list[str]:
         """The example's one label (none where a reader gave the example none)."""
         if "label" not in example:
             return []

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypedDict
 
 import torch
 from torch import Tensor, nn
@@ -76,9 +76,26 @@ class Side(NamedTuple):
     embeddings: Tensor
 
 
+class RetrievalExample(TypedDict, total=False):
+    """One sentence of a retrieval task: a query (`source`) or a candidate (`target`)."""
+
+    id: str
+    text: str
+    side: str
+    """`source` or `target`."""
+    index: int
+    """The line number: `nearest` pairs a source with the target of its line (Tatoeba)."""
+    relevant: list[str] | None
+    """`pool` mode: the target ids that answer a source; None: withheld (Mewsli-X's test)."""
+    gold: list[str] | None
+    """`margin` mode: BUCC's aligned target ids; None: no gold file (BUCC's test)."""
+    split: str
+    """`margin` mode: `dev` (tunes the mining threshold) or `test`."""
+
+
 @dataclass(frozen=True)
 class Retrieval(TaskFamily):
-    """Examples: {id, text, side, index, ...}; predictions by `mode`, keyed by source (query) id:
+    """Examples: `RetrievalExample`; predictions by `mode`, keyed by source (query) id:
 
     - `nearest`: the `index` of each source's nearest target (Tatoeba);
     - `pool`: each source's top-20 target ids (LAReQA, Mewsli-X);
@@ -259,7 +276,7 @@ class Retrieval(TaskFamily):
                 gold["dev" if side.startswith("dev") else "test"].update((identifier, t) for t in aligned or ())
         return gold
 
-    def complete_unlabelled(self, example: dict[str, Any], labelled: bool, path: Path) -> None:
+    def complete_unlabelled(self, example: RetrievalExample, labelled: bool, path: Path) -> None:
         """BUCC's sources without a test gold file (`margin` mode: `gold` None), Mewsli-X's test
         mentions (`pool` mode: labels withheld, `relevant` None); `nearest` (Tatoeba) pairs by line."""
         if self.mode == "nearest" or not example.get("side", "").endswith("source"):

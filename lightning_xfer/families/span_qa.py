@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import torch
 from torch import Tensor, nn
@@ -35,6 +35,23 @@ from lightning_xfer.heads import Head, HeadOutput, SpanQAHead
 from lightning_xfer.heads.pooling import Pooling
 from lightning_xfer.readers.squad_json import unlabelled_question
 from lightning_xfer.submission.formats import AnswerJson, SubmissionFormat
+
+
+class Answers(TypedDict):
+    """A question's gold answers (SQuAD's format): several where annotators differ."""
+
+    text: list[str]
+    answer_start: list[int]
+
+
+class SpanQAExample(TypedDict):
+    """One question, as the span-QA readers give it (`readers/squad_json.py`, the hub converters)."""
+
+    id: str
+    context: str
+    question: str
+    answers: Answers | None
+    """None where the file has no gold (a test split whose answers are withheld)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +81,7 @@ class SpanQASettings:
 
 @dataclass(frozen=True)
 class SpanQA(TaskFamily):
-    """Examples: {id, context, question, answers{text, answer_start}}; predictions: answer text."""
+    """Examples: `SpanQAExample`; predictions: answer text."""
 
     allow_unanswerable: bool = False
     """SQuAD v2.0: answer "" when the first token's start+end score (the lowest over an example's
@@ -165,7 +182,7 @@ class SpanQA(TaskFamily):
             return xtreme_answer_text(context, start, end)
         return context[start:end].strip()
 
-    def complete_unlabelled(self, example: dict[str, Any], labelled: bool, path: Path) -> None:
+    def complete_unlabelled(self, example: SpanQAExample, labelled: bool, path: Path) -> None:
         """QA readers mark a question without gold answers with `answers` None (see `read_qa_file`)."""
         if "answers" not in example or example["answers"] is not None:
             return
@@ -173,7 +190,7 @@ class SpanQA(TaskFamily):
             raise unlabelled_question(path, example["id"])
         example["answers"] = {"text": [], "answer_start": []}
 
-    def holdout_group(self, example: dict[str, Any]) -> Hashable | None:
+    def holdout_group(self, example: SpanQAExample) -> Hashable | None:
         """The paragraph: no validation question is answered from a paragraph the model trained on."""
         return example["context"]
 

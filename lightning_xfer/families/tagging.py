@@ -10,7 +10,7 @@ from the window where it has the most context on both sides.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import torch
 from torch import Tensor, nn
@@ -30,8 +30,19 @@ from lightning_xfer.heads.pooling import Pooling
 from lightning_xfer.submission.formats import SubmissionFormat, TagLines
 
 
+class TaggingExample(TypedDict, total=False):
+    """One sentence, as the tagging readers give it (`readers/token_tsv.py`, `readers/conllu.py`)."""
+
+    id: str
+    tokens: list[str]
+    tags: list[str] | None
+    """One tag per token; empty or None: unlabelled."""
+    line: int
+    """The line it starts on, for errors that name it."""
+
+
 class Tagging(TaskFamily):
-    """Examples: {id, tokens, tags (empty or None: unlabelled)}; predictions: one tag per token."""
+    """Examples: `TaggingExample`; predictions: one tag per token."""
 
     def submission_format(self) -> SubmissionFormat:
         return TagLines()
@@ -107,7 +118,7 @@ class Tagging(TaskFamily):
                 predictions[identifier] = [task.labels[label] for label in labels]
         return predictions
 
-    def relabel(self, example: dict[str, Any], aliases: Mapping[str, str]) -> list[str]:
+    def relabel(self, example: TaggingExample, aliases: Mapping[str, str]) -> list[str]:
         """The word tags (none where a reader gave the example none)."""
         if "tags" not in example:
             return []
