@@ -14,12 +14,12 @@ from lightning_xfer.errors import UserError
 
 
 def main(argv: list[str] | None = None) -> None:
-    from lightning_xfer.commands import COMMANDS
+    from lightning_xfer.commands import COMMANDS, run_command
 
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
         if arguments and arguments[0] in COMMANDS:
-            COMMANDS[arguments[0]](arguments[1:])
+            run_command(arguments[0], arguments[1:])
         else:
             from lightning_xfer.cli import run_lightning_cli
 

@@ -25,7 +25,7 @@ from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from lightning_xfer.checkpoints import ALIASES, check_complete, resolve_checkpoint, run_directories
 from lightning_xfer.data.datamodule import XferDataModule
 from lightning_xfer.encoder.loading import HALF_PRECISION, load_tokenizer
-from lightning_xfer.errors import UserError, notice
+from lightning_xfer.errors import UserError, command_line_error, notice
 from lightning_xfer.export import ExportEncoder
 from lightning_xfer.families.span_qa import SpanQA
 from lightning_xfer.model import XferModule
@@ -35,19 +35,13 @@ from lightning_xfer.tasks import phase_of
 
 
 class XferArgumentParser(LightningArgumentParser):
-    """LightningCLI's parser, whose command-line errors are one line like the project's own.
-
-    jsonargparse prints the whole usage (a hundred lines of options) above the error; the fix is in
-    the last line, so that is what the user gets, with where to find the options.
-    """
+    """LightningCLI's parser, whose command-line errors are one line like the project's own
+    (`command_line_error`: the fix, not a hundred lines of usage above it)."""
 
     def error(self, message: str, ex: Exception | None = None):
         if not self.exit_on_error or os.environ.get("JSONARGPARSE_DEBUG"):  # a nested parse, or debugging
             return super().error(message, ex)
-        subcommand = getattr(self, "subcommand", None)
-        where = f"python -m lightning_xfer {subcommand} --help" if subcommand else "python -m lightning_xfer --help"
-        print(f"lightning_xfer: error: {' '.join(message.split())} ({where} lists the options)", file=sys.stderr)
-        sys.exit(2)
+        command_line_error(message, getattr(self, "subcommand", None))
 
 
 class XferCLI(LightningCLI):

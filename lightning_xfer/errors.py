@@ -11,6 +11,7 @@ import difflib
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NoReturn
 
 
 class UserError(Exception):
@@ -21,6 +22,16 @@ def notice(message: str) -> None:
     """A line for the user that is not an error: the command goes on, but says what it left out
     in its output (stderr), not only inside a file it writes."""
     print(f"lightning_xfer: warning: {message}", file=sys.stderr)
+
+
+def command_line_error(message: str, command: str | None = None) -> NoReturn:
+    """Exit 2 with a command-line mistake in one line, and where the options are listed.
+
+    argparse and jsonargparse print the whole usage (for `fit`, a hundred lines of options) above the
+    error; the fix is in the last line, so that is what the user gets, like a `UserError`."""
+    where = f"python -m lightning_xfer {command} --help" if command else "python -m lightning_xfer --help"
+    print(f"lightning_xfer: error: {' '.join(message.split())} ({where} lists the options)", file=sys.stderr)
+    sys.exit(2)
 
 
 class DataFormatError(UserError):

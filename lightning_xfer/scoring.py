@@ -17,7 +17,6 @@ Predictions that are not labels of the task (`yes`, a blank line) count as wrong
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,20 +213,22 @@ def format_report(report: Report) -> str:
     return "\n".join(lines)
 
 
-def score_command(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(
-        allow_abbrev=False, prog="lightning_xfer score", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--predictions", type=Path, required=True, help="submission folder: <task>/test-<lang>.<ext>")
-    parser.add_argument("--labels", type=Path, required=True, help="gold labels in the same layout")
-    parser.add_argument("--benchmark", choices=benchmarks(), default="xtreme")
-    parser.add_argument("--output", type=Path, help="write the scores as JSON here")
-    args = parser.parse_args(argv)
-    report = score_submission(args.predictions, args.labels, args.benchmark)
+def score_command(*, predictions: Path, labels: Path, benchmark: str = "xtreme", output: Path | None = None) -> None:
+    """Score a submission folder against gold labels with the official metrics.
+
+    Exits with code 2 when the report lists a problem, so a script notices an incomplete submission.
+
+    Args:
+        predictions: submission folder: <task>/test-<lang>.<ext>
+        labels: gold labels in the same layout
+        benchmark: xtreme, xtreme-r or world (`benchmarks()`: those the catalogue's tasks name)
+        output: write the scores as JSON here
+    """
+    report = score_submission(predictions, labels, benchmark)
     print(format_report(report))
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
-        print(f"scores written to {args.output}")
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+        print(f"scores written to {output}")
     if report.problems:
         raise SystemExit(2)

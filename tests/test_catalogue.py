@@ -46,7 +46,7 @@ def test_language_table_covers_every_task_language():
 
 
 def test_tasks_json_lists_the_catalogue(capsys):
-    tasks_command(["--json"])
+    tasks_command(json=True)
     rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     assert set(rows) == set(catalogue())
     assert rows["xnli"]["train_from"] == "mnli" and len(rows["panx"]["languages"]) == 48

@@ -123,7 +123,7 @@ def test_a_condition_without_its_baseline_is_named_and_the_rest_is_reported(tmp_
 def test_the_command_reads_every_table_format(tmp_path, suffix, capsys):
     table = generate(PlantedStudy(encoders=("xlm-roberta-base",), targets=("xnli",), seeds=(0, 1))).table
     path = write_table(table, tmp_path / f"results{suffix}")
-    report_command([str(path), "--bootstrap", "50", "--power", "--gain", "1.5"])
+    report_command(path, bootstrap=50, power=True, gain=1.5)
     printed = capsys.readouterr().out
     assert "report written" in printed and "## Seeds planner" in printed and "seeds_needed" in printed
     assert len(pd.read_csv(tmp_path / "report" / "robustness.csv")) == 8  # 2 conditions x 4 tiers
@@ -149,7 +149,7 @@ def test_a_table_in_the_tiny_study_format_renders(tmp_path):
     older = read_table(path)
     assert list(older.columns) == COLUMNS and set(older["tuning"]) == {"full"}  # an older table still reads
     assert older["step"].isna().all()
-    report_command([str(path), "--out", str(tmp_path / "out"), "--bootstrap", "100"])
+    report_command(path, out=tmp_path / "out", bootstrap=100)
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert "does not know xa, xb, xc" in markdown
     finding = next(line for line in markdown.splitlines() if "synthetic-mlm on synthetic-topic, tiny (2 seeds)" in line)

@@ -148,7 +148,7 @@ def test_model_state_bytes_match_deepspeeds_estimators(name, monkeypatch):
 
 def test_the_plan_for_xxl_on_two_nodes(capsys):
     cli_plan = importlib.import_module("lightning_xfer.scale.command")
-    cli_plan.plan_command(["--encoder", "xlm-roberta-xxl", "--gpus", "8", "--nodes", "2", "--gpu-mem", "80"])
+    cli_plan.plan_command(encoder="xlm-roberta-xxl", gpus=8, nodes=2, gpu_mem=80)
     out = capsys.readouterr().out
     assert "10,695,954,432 parameters" in out and "full fine-tuning: recommended --config configs/scale/" in out
     assert "LoRA on frozen bf16 weights: recommended --config configs/scale/" in out
@@ -211,7 +211,7 @@ def test_consolidate_writes_a_checkpoints_encoder_as_a_folder(tmp_path):
     checkpoint = next(tmp_path.glob("**/checkpoints/last.ckpt"))
     from lightning_xfer.scale.command import consolidate_command
 
-    consolidate_command([str(checkpoint), "--out", str(tmp_path / "encoder")])
+    consolidate_command(str(checkpoint), out=str(tmp_path / "encoder"))
     folder = load_encoder(EncoderSpec(name=str(tmp_path / "encoder"))).state_dict()
     saved = encoder_state(checkpoint)
     assert set(saved) <= set(folder) and all(torch.equal(folder[k], saved[k]) for k in saved)
@@ -334,7 +334,7 @@ def test_zero3_builds_the_encoder_partitioned_with_the_pretrained_weights_and_ex
     # `consolidate` turns the ZeRO folder into an encoder folder (settings from its hyperparameters).
     from lightning_xfer.scale.command import consolidate_command
 
-    consolidate_command([str(last), "--out", str(tmp_path / "consolidated")])
+    consolidate_command(str(last), out=str(tmp_path / "consolidated"))
     folder = load_encoder(EncoderSpec(name=str(tmp_path / "consolidated"))).state_dict()
     assert all(torch.equal(folder[k], at_four[k]) for k in at_four)
 
@@ -410,7 +410,8 @@ def test_the_plan_checks_cpu_memory_unless_told_a_node_has_more(capsys):
     the plan says so): offload needs 10 nodes, and nothing fits 8 GPUs."""
     from lightning_xfer.scale.command import plan_command
 
-    plan_command(["--encoder", "bigscience/bloom", "--gpus", "8", "--gpu-mem", "80"])
+    plan_command(encoder="bigscience/bloom", gpus=8, gpu_mem=80)
+    assert f"(unset: {plan.DEFAULT_CPU_MEMORY_GIB:g}," in plan_command.__doc__  # what `plan --help` says
     out = capsys.readouterr().out
     assert "512 GiB CPU memory per node (assumed; --cpu-mem" in out
     rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith(plan.STRATEGIES)}
@@ -420,7 +421,7 @@ def test_the_plan_checks_cpu_memory_unless_told_a_node_has_more(capsys):
         "LoRA on frozen bf16 weights: recommended --config configs/scale/deepspeed-zero3.yaml --config "
         "configs/tuning/lora.yaml"
     ) in out
-    plan_command(["--encoder", "bigscience/bloom", "--gpus", "8", "--gpu-mem", "80", "--cpu-mem", "8192"])
+    plan_command(encoder="bigscience/bloom", gpus=8, gpu_mem=80, cpu_mem=8192)
     assert (
         "full fine-tuning: recommended --config configs/scale/deepspeed-zero3-offload.yaml" in capsys.readouterr().out
     )

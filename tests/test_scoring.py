@@ -183,8 +183,7 @@ def test_problems_are_reported_never_scored_as_zero(submission, tmp_path, capsys
     assert "unknown task folder" in text and "mystery" in text
     assert report.detailed == {} and report.overall == {}
     with pytest.raises(SystemExit) as exit_info:
-        score_command(["--predictions", str(predictions), "--labels", str(submission / "labels"),
-                       "--output", str(tmp_path / "scores.json")])  # fmt: skip
+        score_command(predictions=predictions, labels=submission / "labels", output=tmp_path / "scores.json")
     assert exit_info.value.code == 2
     assert json.loads((tmp_path / "scores.json").read_text())["problems"]
     assert "PROBLEM: " in capsys.readouterr().out

@@ -9,63 +9,52 @@ every part that does not depend on them is written.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from lightning_xfer.analysis.claims import MIN_SEEDS  # the `--min-seeds` default, so the report needs analysis
 
 if TYPE_CHECKING:
     import pandas as pd
 
-COMMAND_HELP = "Write the robustness report (Markdown, HTML, CSV) for a study's results table."
 
+def report_command(
+    results: Path, out: Path | None = None, runs: Path | None = None, set: list[str] | None = None,
+    bootstrap: int = 1000, min_seeds: int = MIN_SEEDS, power: bool = False, gain: float = 2.0, true_gains: int = 1,
+    print_findings: bool = False,
+) -> None:  # fmt: skip
+    """Write the robustness report (Markdown, HTML, CSV) for a study's results table.
 
-def report_command(argv: list[str]) -> None:
-    """Parse the command line and write the report."""
-    from lightning_xfer.analysis.claims import MIN_SEEDS
-
-    parser = argparse.ArgumentParser(allow_abbrev=False, prog="lightning_xfer report", description=COMMAND_HELP)
-    parser.add_argument("results", type=Path, help="results table (.csv, .parquet, .jsonl) or a study file (.yaml)")
-    parser.add_argument("--out", type=Path, help="report folder (default: <results folder>/report)")
-    parser.add_argument("--runs", type=Path, help="folder of the run directories, for per-example files "
-                        "(default: the results table's folder, where `study results` writes it)")  # fmt: skip
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="study file variables")
-    parser.add_argument(
-        "--bootstrap",
-        type=int,
-        default=1000,
-        help="resamples of the test examples per result (where runs wrote per-example scores)",
-    )
-    parser.add_argument(
-        "--min-seeds",
-        type=int,
-        default=MIN_SEEDS,
-        help=f"seeds a result needs before the report makes a claim about it (default {MIN_SEEDS})",
-    )
-    parser.add_argument(
-        "--power",
-        action="store_true",
-        help="also plan seeds from this table as a pilot: the "
-        "variance components, the gain its seeds detect with 80%% power, the seeds a gain needs",
-    )
-    parser.add_argument("--gain", type=float, default=2.0, help="the tier gain (points) `--power` plans seeds for")
-    parser.add_argument("--true-gains", type=int, default=1, help="true gains `--power` assumes among the report's "
-                        "tests when it sets the level each must clear (default 1, the strictest)")  # fmt: skip
-    parser.add_argument("--print-findings", action="store_true", help="also print the report's findings section")
-    args = parser.parse_args(argv)
-    if args.min_seeds < 2:
-        parser.error("--min-seeds must be at least 2: one seed gives no interval")
+    Args:
+        results: results table (.csv, .parquet, .jsonl) or a study file (.yaml)
+        out: report folder (default: <results folder>/report)
+        runs: folder of the run directories, for per-example files (default: the results table's folder,
+            where `study results` writes it)
+        set: NAME=VALUE, a study file variable (repeatable)
+        bootstrap: resamples of the test examples per result (where runs wrote per-example scores)
+        min_seeds: seeds a result needs before the report makes a claim about it
+        power: also plan seeds from this table as a pilot: the variance components, the gain its seeds
+            detect with 80% power, the seeds a gain needs
+        gain: the tier gain (points) `--power` plans seeds for
+        true_gains: true gains `--power` assumes among the report's tests when it sets the level each
+            must clear (1, the strictest)
+        print_findings: also print the report's findings section
+    """
+    from lightning_xfer.errors import UserError
     from lightning_xfer.study.spec import parse_assignments
 
-    table, runs_root = load_results(args.results, parse_assignments(args.set))
+    if min_seeds < 2:
+        raise UserError("--min-seeds must be at least 2: one seed gives no interval")
+    table, runs_root = load_results(results, parse_assignments(set or []))
     warn_about_gaps(table)
-    out = args.out or args.results.parent / "report"
-    markdown, page = write_report(table, out, runs_root=args.runs or runs_root, source=str(args.results),
-                                  n_boot=args.bootstrap, min_seeds=args.min_seeds,
-                                  power_gain=args.gain if args.power else None, true_gains=args.true_gains)  # fmt: skip
+    out = out or results.parent / "report"
+    markdown, page = write_report(table, out, runs_root=runs or runs_root, source=str(results), n_boot=bootstrap,
+                                  min_seeds=min_seeds, power_gain=gain if power else None,
+                                  true_gains=true_gains)  # fmt: skip
     print(f"report written: {markdown}\n                {page}")
-    if args.power:
+    if power:
         print(f"\n{section_text(markdown.read_text(), 'Seeds planner')}")
-    if args.print_findings:
+    if print_findings:
         print(f"\n{findings_text(markdown.read_text())}")
 
 

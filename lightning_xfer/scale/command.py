@@ -3,8 +3,6 @@ checkpoint into a `save_pretrained` encoder folder)."""
 
 from __future__ import annotations
 
-import argparse
-
 from lightning_xfer.scale import plan
 from lightning_xfer.scale.architectures import LORA_RANK, architecture
 
@@ -15,31 +13,26 @@ KIND_NOTES = {
 }
 
 
-def plan_command(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(
-        allow_abbrev=False,
-        prog="lightning_xfer plan",
-        description="Per-GPU memory of fine-tuning an encoder under DDP, ZeRO-2, FSDP2, ZeRO-3 and ZeRO-3 + "
-        "offload, and of LoRA on frozen bf16 weights (DDP, ZeRO-3), the GPUs each needs, and the config that fits.",
-    )
-    parser.add_argument("--encoder", required=True, help="xlm-roberta-{base,large,xl,xxl}, mt5-{small,base,large,"
-                        "xl,xxl}, bloom-{560m,1b1,1b7,3b,7b1,176b} (offline), or a folder")  # fmt: skip
-    parser.add_argument(
-        "--lora-rank", type=int, default=LORA_RANK, help="rank of the LoRA rows (model.encoder.lora_rank)"
-    )
-    parser.add_argument("--gpus", type=int, default=8, help="GPUs per node")
-    parser.add_argument("--gpu-mem", type=float, default=80.0, help="memory of one GPU, GiB")
-    parser.add_argument("--cpu-mem", type=float, default=None, help=f"CPU memory of one node, GiB (default: "
-                        f"{plan.DEFAULT_CPU_MEMORY_GIB:g}, assumed; 0: not checked)")  # fmt: skip
-    parser.add_argument("--nodes", type=int, default=1)
-    parser.add_argument("--batch", type=int, default=None,
-                        help="micro-batch per GPU (default: each scale file's data.micro_batch_size)")  # fmt: skip
-    parser.add_argument("--length", type=int, default=512, help="tokens per example (data.tasks[].max_length)")
-    parser.add_argument("--gradient-checkpointing", dest="checkpointing", action=argparse.BooleanOptionalAction,
-                        help="count activations with / without recomputation (default: each scale file's)")  # fmt: skip
-    args = parser.parse_args(argv)
-    print(plan_text(args.encoder, args.gpus, args.gpu_mem, args.nodes, args.batch, args.length, args.checkpointing,
-                    args.cpu_mem, args.lora_rank))  # fmt: skip
+def plan_command(
+    *, encoder: str, lora_rank: int = LORA_RANK, gpus: int = 8, gpu_mem: float = 80.0, cpu_mem: float | None = None,
+    nodes: int = 1, batch: int | None = None, length: int = 512, gradient_checkpointing: bool | None = None,
+) -> None:  # fmt: skip
+    """Per-GPU memory of fine-tuning an encoder under DDP, ZeRO-2, FSDP2, ZeRO-3 and ZeRO-3 + offload, and of
+    LoRA on frozen bf16 weights (DDP, ZeRO-3), the GPUs each needs, and the config that fits.
+
+    Args:
+        encoder: xlm-roberta-{base,large,xl,xxl}, mt5-{small,base,large,xl,xxl},
+            bloom-{560m,1b1,1b7,3b,7b1,176b} (offline), or a folder
+        lora_rank: rank of the LoRA rows (model.encoder.lora_rank)
+        gpus: GPUs per node
+        gpu_mem: memory of one GPU, GiB
+        cpu_mem: CPU memory of one node, GiB (unset: 512, plan.DEFAULT_CPU_MEMORY_GIB, assumed; 0: not checked)
+        nodes: nodes of `--gpus` GPUs each
+        batch: micro-batch per GPU (unset: each scale file's data.micro_batch_size)
+        length: tokens per example (data.tasks[].max_length)
+        gradient_checkpointing: count activations with / without recomputation (unset: each scale file's)
+    """
+    print(plan_text(encoder, gpus, gpu_mem, nodes, batch, length, gradient_checkpointing, cpu_mem, lora_rank))
 
 
 def plan_text(
@@ -100,17 +93,15 @@ def _gib(value: int) -> str:
     return f"{value / plan.GIB:.1f} GiB"
 
 
-def consolidate_command(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(
-        allow_abbrev=False,
-        prog="lightning_xfer consolidate",
-        description="Write a checkpoint's encoder (a .ckpt file, a DeepSpeed ZeRO folder, an FSDP2 "
-        "torch.distributed.checkpoint folder) as a save_pretrained folder, for model.encoder.name.",
-    )
-    parser.add_argument("checkpoint")
-    parser.add_argument("--out", required=True, help="the encoder folder to write")
-    args = parser.parse_args(argv)
+def consolidate_command(checkpoint: str, *, out: str) -> None:
+    """Write a checkpoint's encoder (a .ckpt file, a DeepSpeed ZeRO folder, an FSDP2 torch.distributed.checkpoint
+    folder) as a save_pretrained folder, for model.encoder.name.
+
+    Args:
+        checkpoint: the checkpoint file or folder
+        out: the encoder folder to write
+    """
     from lightning_xfer.export import consolidate
 
-    directory = consolidate(args.checkpoint, args.out)
-    print(f"encoder of {args.checkpoint} written to {directory}")
+    directory = consolidate(checkpoint, out)
+    print(f"encoder of {checkpoint} written to {directory}")
