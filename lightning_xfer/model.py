@@ -264,9 +264,9 @@ class XferModule(pl.LightningModule):
         for score in self.latest_scores:
             self.log(score.key, score.value, add_dataloader_idx=False, sync_dist=True)  # equal on every rank
         averages = _language_averages(self.latest_scores)
-        for key, value in averages.items():
-            self.log(key, value, add_dataloader_idx=False, sync_dist=True)
-        primary = [averages[k] for k in averages if k.split("/")[2] == self.tasks[k.split("/")[1]].primary_metric]
+        for (stage, task, metric), value in averages.items():
+            self.log(f"{stage}/{task}/{metric}/avg", value, add_dataloader_idx=False, sync_dist=True)
+        primary = [value for (_, task, metric), value in averages.items() if metric == self.tasks[task].primary_metric]
         if primary:
             # One number for checkpoint selection: the mean over tasks of each task's primary
             # metric, averaged over the languages evaluated (`val/score`, `test/score`).
@@ -331,9 +331,10 @@ def parameters_by_decay(module: nn.Module) -> tuple[list[nn.Parameter], list[nn.
     return decayed, not_decayed
 
 
-def _language_averages(scores: list[Score]) -> dict[str, float]:
-    """`{stage}/{task}/{metric}/avg`: the mean over a task's evaluated languages."""
-    groups: dict[str, list[float]] = {}
+def _language_averages(scores: list[Score]) -> dict[tuple[str, str, str], float]:
+    """(stage, task, metric) -> the mean over the task's evaluated languages (logged as
+    `{stage}/{task}/{metric}/avg`)."""
+    groups: dict[tuple[str, str, str], list[float]] = {}
     for score in scores:
-        groups.setdefault(score.key.rsplit("/", 1)[0] + "/avg", []).append(score.value)
+        groups.setdefault((score.stage, score.task, score.metric), []).append(score.value)
     return {key: sum(values) / len(values) for key, values in groups.items()}
