@@ -139,7 +139,7 @@ def test_pretrain_settings_are_checked_with_the_rest_of_the_study(tmp_path):
         expand(load_study(study))
     message = str(error.value)
     assert "world-tiny: pretrain_seed:` expected a whole number, got 'x'" in message
-    assert "unknown key `pretraining`" in message
+    assert "world-tiny: pretraining: unknown key" in message
     assert "steps.pretraining: expected `pretrain`, `intermediate` or `target`" in message
 
 

@@ -65,5 +65,5 @@ def test_a_lora_study_hands_adapters_on_and_records_its_tuning(tmp_path):
 def test_a_stacked_handoff_without_a_lora_target_is_a_study_problem(tmp_path):
     with pytest.raises(UserError, match=r"handoff: stack .* set tuning.target: lora"):
         _study(tmp_path, tuning={"intermediate": "lora"}, handoff="stack")
-    with pytest.raises(UserError, match=r"tuning.target: expected full or lora, got 'prefix'"):
+    with pytest.raises(UserError, match=r"tuning.target:` expected `full` or `lora`, got 'prefix'"):
         _study(tmp_path, tuning={"target": "prefix"})

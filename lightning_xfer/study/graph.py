@@ -172,8 +172,7 @@ def expand(spec: StudySpec, problems: list[str] | None = None) -> list[Run]:
             names += known_groups[name] if name in known_groups and name not in spec.tasks else [name]
         for name in names:
             check_task(name, f"intermediate condition {condition!r}")
-            layered = "intermediate" in spec.defaults
-            source = spec.tasks.get(name) or (TaskEntry() if layered else f"configs/tasks/{name}.yaml")
+            source = spec.tasks.get(name) or spec.task_source(name, "intermediate")
             if not isinstance(source, TaskEntry) and name not in spec.tasks and not Path(source).is_file():
                 problems.append(f"intermediate condition {condition!r}: no config for {name!r} (add it under `tasks:`)")
             members.append(configs.resolve(name, source, spec.defaults.get("intermediate")))

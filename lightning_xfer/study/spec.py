@@ -19,17 +19,22 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 from lightning_xfer.errors import UserError
+from lightning_xfer.study.typed import from_mapping, typed
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 NONE = "none"
 """The baseline condition: the target task trained straight from the pretrained encoder."""
+Phase = Literal["intermediate", "target"]
+"""A phase whose tasks the study names (and may give `defaults`), and whose tuning an encoder sets."""
+Tuning = Literal["full", "lora"]
+"""What a run trains of its encoder: every weight, or LoRA matrices on the frozen weights."""
 
 
 def substitute(text: str, variables: dict[str, Any], where: str, problems: list[str]) -> str:
@@ -87,11 +92,11 @@ class EncoderEntry:
     """This encoder's SLURM settings where they differ from the study's `slurm:` (XXL: `{nodes: 2,
     gpus_per_node: 8}`); under `--executor slurm` its runs get `--trainer.devices` and
     `--trainer.num_nodes` to match."""
-    tuning: dict[str, str] = field(default_factory=lambda: {"intermediate": "full", "target": "full"})
+    tuning: dict[Phase, Tuning] = field(default_factory=lambda: {"intermediate": "full", "target": "full"})
     """What each phase trains of the encoder: `full` or `lora` (`model.encoder.tuning`); written as one
     value for both phases (`tuning: lora`) or per phase (`{intermediate: lora, target: full}`). The
     results table's `tuning` column records it per run."""
-    handoff: str = "merge"
+    handoff: Literal["merge", "stack"] = "merge"
     """How a LoRA intermediate run's adapter reaches its target runs: `merge`d into the weights, or
     kept and `stack`ed under the target's own LoRA (`model.encoder.adapter_handoff`)."""
     pretrain: str | None = None
@@ -196,12 +201,12 @@ class StudySpec:
     """Target task -> its config file or a `TaskEntry` mapping; a list of names uses
     `configs/tasks/<name>.yaml` (with `defaults.target`, layered). Targets whose task needs no
     training (Tatoeba, BUCC) are only evaluated, straight after the intermediate phase."""
-    defaults: dict[str, TaskEntry] = field(default_factory=dict)
+    defaults: dict[Phase, TaskEntry] = field(default_factory=dict)
     """Per phase (`intermediate`, `target`): `task` fields layered under every task of that phase that
     is not a plain config file, so a study sets them once instead of in a copy of each task's config."""
     seeds: list[int] = field(default_factory=lambda: [0])
     """Seeds: every run of the grid is repeated per seed (the seed also picks training subsamples)."""
-    steps: dict[str, int] = field(default_factory=dict)
+    steps: dict[Literal["pretrain", "intermediate", "target"], int] = field(default_factory=dict)
     """Training steps per phase (`pretrain`, `intermediate`, `target`); a phase not named keeps its
     configs' epochs."""
     base: list[str] = field(default_factory=list)
@@ -220,8 +225,14 @@ class StudySpec:
     """The GPUs `study status` counts each run's memory for (the planner's estimate per run)."""
     wandb_project: str | None = None
     """Log every run to this W&B project (group = study, job_type = phase, name = run id)."""
-    source: Path = field(default=Path("study.yaml"), repr=False)
+    source: Path = field(default=Path("study.yaml"), repr=False, metadata={"in_file": False})
     """The study file itself (filled in when it is read)."""
+
+    def task_source(self, name: str, phase: Phase) -> TaskSource:
+        """The config of a task the study names by name only (a target in a list, an intermediate task
+        not under `tasks:`): layers on its own config when the phase has `defaults` (so that they
+        apply), else its file `configs/tasks/<name>.yaml` as it is."""
+        return TaskEntry() if phase in self.defaults else f"configs/tasks/{name}.yaml"
 
 
 def parse_assignments(items: list[str], flag: str = "--set") -> dict[str, str]:
@@ -310,59 +321,28 @@ def _extended(path: Path, raw: dict, seen: tuple[Path, ...]) -> dict:
 
 
 def _read_document(path: Path, document: dict, variables: dict[str, Any], problems: list[str]) -> StudySpec:
-    """The study's fields from its YAML document; every problem is added to `problems`."""
-    known = {f.name for f in fields(StudySpec)} - {"source"}
-    problems += [
-        f"{path}: unknown key `{key}`; known: {', '.join(sorted(known))}" for key in document if key not in known
-    ]
+    """The study's fields from its YAML document: the shorthands written out, each field checked against
+    its type (`typed.from_mapping`), then the checks that span fields; every problem is added to `problems`."""
     if "study" not in document:
         problems.append(f"{path}: `study:` (the study's name) is missing")
-    spec = StudySpec(study=str(document.get("study", path.stem)), source=path)
-    spec.variables = variables
-    for key in ("out", "wandb_project", "extends"):
-        if key in document:
-            setattr(spec, key, document[key])
-    if "checkpoint_every" in document:  # checked here, not when each run's ModelCheckpoint rejects it
-        before = len(problems)
-        every = _as_int(document["checkpoint_every"], "checkpoint_every", path, problems)
-        if every < 1 and len(problems) == before:
-            problems.append(f"{path}: `checkpoint_every:` expected a positive number of steps, got {every}")
-        spec.checkpoint_every = every
-    for key in ("intermediate", "base", "args", "multitask_args"):
-        if key in document:
-            setattr(spec, key, [str(item) for item in _as_list(document[key], key, path, problems)])
-    spec.seeds = [
-        _as_int(s, "seeds", path, problems) for s in _as_list(document.get("seeds", [0]), "seeds", path, problems)
-    ]
-    steps = _as_mapping(document.get("steps"), "steps", path, problems)
-    spec.steps = {str(k): _as_int(v, f"steps.{k}", path, problems) for k, v in steps.items()}
-    problems += [
-        f"{path}: steps.{k}: expected `pretrain`, `intermediate` or `target`"
-        for k in spec.steps
-        if k not in ("pretrain", "intermediate", "target")
-    ]
-    defaults = _as_mapping(document.get("defaults"), "defaults", path, problems)
-    problems += [f"{path}: defaults.{k}: expected `intermediate` or `target`" for k in defaults
-                 if k not in ("intermediate", "target")]  # fmt: skip
-    spec.defaults = {str(k): _task_entry(v, f"defaults.{k}", path, problems) for k, v in defaults.items()}
-    tasks = _as_mapping(document.get("tasks"), "tasks", path, problems)
-    spec.tasks = {str(k): _task_source(v, f"tasks.{k}", path, problems) for k, v in tasks.items()}
-    spec.targets = _named_configs(document.get("targets"), "targets", path, problems, "target" in spec.defaults)
-    spec.encoders = [
-        _encoder(e, path, problems) for e in _as_list(document.get("encoders"), "encoders", path, problems)
-    ]
-    if "slurm" in document:
-        slurm = _as_mapping(document["slurm"], "slurm", path, problems)
-        slurm_fields = {f.name for f in fields(SlurmSettings)}
-        unknown = [k for k in slurm if k not in slurm_fields]
-        problems += [f"{path}: slurm.{k}: unknown; known: {', '.join(sorted(slurm_fields))}" for k in unknown]
-        spec.slurm = SlurmSettings(**{k: v for k, v in slurm.items() if k in slurm_fields})
-    if "hardware" in document:
-        hardware = _as_mapping(document["hardware"], "hardware", path, problems)
-        hardware_fields = {f.name for f in fields(HardwareSettings)}
-        unknown = [k for k in hardware if k not in hardware_fields]
-        problems += [f"{path}: hardware.{k}: unknown; known: {', '.join(sorted(hardware_fields))}" for k in unknown]
-        spec.hardware = HardwareSettings(**{k: v for k, v in hardware.items() if k in hardware_fields})
+    encoders, targets = document.get("encoders"), document.get("targets")
+    if isinstance(encoders, list):
+        encoders = [_encoder_form(entry, path, problems) for entry in encoders]
+    named = targets if isinstance(targets, list) else None  # `targets: [panx, xnli]`: by name only
+    given = {**document, "encoders": encoders, "targets": targets if named is None else None, "variables": None}
+    spec = from_mapping(StudySpec, given, "", path, problems)
+    spec.source, spec.variables = path, variables
+    if named is not None:
+        names = typed(named, list[str], "targets", path, problems)
+        spec.targets = {name: spec.task_source(name, "target") for name in names}
+    if spec.checkpoint_every < 1:  # checked here, not when each run's ModelCheckpoint rejects it
+        problems.append(f"{path}: `checkpoint_every:` expected a positive number of steps, got {spec.checkpoint_every}")
+    for entry in spec.encoders:
+        entry.tuning = {"intermediate": "full", "target": "full", **entry.tuning}
+        from_mapping(SlurmSettings, entry.slurm, f"encoders: {entry.name}: slurm.", path, problems)  # keys, types
+        if entry.handoff == "stack" and entry.tuning["target"] != "lora":
+            problems.append(f"{path}: encoders: {entry.name}: handoff: stack keeps the intermediate adapter under the "
+                            "target's own LoRA; set tuning.target: lora")  # fmt: skip
     if not spec.encoders:
         problems.append(f"{path}: `encoders:` names no encoder")
     if not spec.targets:
@@ -370,86 +350,19 @@ def _read_document(path: Path, document: dict, variables: dict[str, Any], proble
     return spec
 
 
-def _as_mapping(value: Any, key: str, path: Path, problems: list[str]) -> dict:
-    if value is None:
-        return {}
+def _encoder_form(value: Any, path: Path, problems: list[str]) -> Any:
+    """An `encoders:` entry as a mapping: a config file (its stem names the encoder), a name (its
+    `configs/encoders/<name>.yaml` where that exists, and `--model.encoder.name`); `tuning: lora` is
+    both phases' tuning."""
+    if isinstance(value, str) and value.endswith((".yaml", ".yml")):
+        return {"name": Path(value).stem, "configs": [value]}
+    if isinstance(value, str):
+        preset = Path("configs/encoders") / f"{value}.yaml"
+        configs = [str(preset)] if preset.exists() else []
+        return {"name": value, "configs": configs, "args": [f"--model.encoder.name={value}"]}
     if not isinstance(value, dict):
-        problems.append(f"{path}: `{key}:` expected a mapping, got {value!r}")
-        return {}
-    return value
-
-
-def _as_list(value: Any, key: str, path: Path, problems: list[str]) -> list:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        problems.append(f"{path}: `{key}:` expected a list, got {value!r}")
-        return []
-    return value
-
-
-def _as_int(value: Any, key: str, path: Path, problems: list[str]) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        problems.append(f"{path}: `{key}:` expected a whole number, got {value!r}")
-        return 0
-
-
-def _named_configs(value: Any, key: str, path: Path, problems: list[str], layered: bool) -> dict[str, TaskSource]:
-    """`targets:` as a mapping (name -> file or `TaskEntry`), or a list of names: each its
-    `configs/tasks/<name>.yaml`, or layers when the phase has `defaults`."""
-    if isinstance(value, dict):
-        return {str(k): _task_source(v, f"{key}.{k}", path, problems) for k, v in value.items()}
-    names = _as_list(value, key, path, problems)
-    return {str(name): TaskEntry() if layered else f"configs/tasks/{name}.yaml" for name in names}
-
-
-def _task_source(value: Any, key: str, path: Path, problems: list[str]) -> TaskSource:
-    return _task_entry(value, key, path, problems) if isinstance(value, dict) else str(value)
-
-
-def _task_entry(value: Any, key: str, path: Path, problems: list[str]) -> TaskEntry:
-    entry = _as_mapping(value, key, path, problems)
-    known = [f.name for f in fields(TaskEntry)]
-    problems += [f"{path}: {key}.{k}: unknown key; known: {', '.join(known)}" for k in entry if k not in known]
-    task = _as_mapping(entry.get("task"), f"{key}.task", path, problems)
-    config = entry.get("config")
-    return TaskEntry(config=None if config is None else str(config), task=dict(task))
-
-
-def _encoder(value: Any, path: Path, problems: list[str]) -> EncoderEntry:
-    if isinstance(value, dict):
-        if "name" not in value:
-            problems.append(f"{path}: an entry of `encoders:` has no `name:`")
-        keys = ("name", "configs", "args", "slurm", "tuning", "handoff", "pretrain", "pretrain_seed")
-        problems += [f"{path}: encoders: unknown key `{k}` ({', '.join(keys)})" for k in value if k not in keys]
-        slurm = dict(value.get("slurm") or {})
-        slurm_fields = {f.name for f in fields(SlurmSettings)}
-        problems += [f"{path}: encoders: slurm.{k}: unknown; known: {', '.join(sorted(slurm_fields))}"
-                     for k in slurm if k not in slurm_fields]  # fmt: skip
-        entry = EncoderEntry(str(value.get("name", "?")), [str(c) for c in value.get("configs", [])],
-                             [str(a) for a in value.get("args", [])], slurm)  # fmt: skip
-        where = f"{path}: encoders: {entry.name}"
-        tuning = value.get("tuning", "full")
-        tuning = {"intermediate": tuning, "target": tuning} if isinstance(tuning, str) else dict(tuning or {})
-        problems += [f"{where}: tuning.{k}: expected intermediate or target" for k in tuning
-                     if k not in ("intermediate", "target")]  # fmt: skip
-        problems += [f"{where}: tuning.{k}: expected full or lora, got {v!r}" for k, v in tuning.items()
-                     if v not in ("full", "lora")]  # fmt: skip
-        entry.tuning = {"intermediate": "full", "target": "full", **tuning}
-        entry.pretrain = str(value["pretrain"]) if value.get("pretrain") else None
-        entry.pretrain_seed = _as_int(value.get("pretrain_seed", 0), f"encoders: {entry.name}: pretrain_seed", path,
-                                      problems)  # fmt: skip
-        entry.handoff = str(value.get("handoff", "merge"))
-        if entry.handoff not in ("merge", "stack"):
-            problems.append(f"{where}: handoff: expected merge or stack, got {entry.handoff!r}")
-        elif entry.handoff == "stack" and entry.tuning["target"] != "lora":
-            problems.append(f"{where}: handoff: stack keeps the intermediate adapter under the target's own LoRA; "
-                            "set tuning.target: lora")  # fmt: skip
-        return entry
-    text = str(value)
-    if text.endswith((".yaml", ".yml")):
-        return EncoderEntry(Path(text).stem, [text])
-    preset = Path("configs/encoders") / f"{text}.yaml"
-    return EncoderEntry(text, [str(preset)] if preset.exists() else [], [f"--model.encoder.name={text}"])
+        return value  # the type check names it
+    if not value.get("name"):
+        problems.append(f"{path}: an entry of `encoders:` has no `name:`")
+    tuning = value.get("tuning")
+    return {**value, "tuning": {"intermediate": tuning, "target": tuning}} if isinstance(tuning, str) else value
