@@ -18,8 +18,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
 from lightning_xfer.study.effective import effective_config
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -36,14 +34,20 @@ def effective(command: tuple[str, ...], out: str) -> dict:
     return json.loads(text.replace(out, "{out}"))
 
 
+def _study(study: Path, out: Path):
+    """The study with `out` and `VARIABLES` given where it declares them (its own file or one it extends)."""
+    from lightning_xfer.study.spec import load_study
+
+    declared = load_study(study).variables
+    given = {"out": str(out), **VARIABLES}
+    return load_study(study, {name: value for name, value in given.items() if name in declared})
+
+
 def snapshot(study: Path, out: Path) -> dict[str, str]:
     """Run id -> fingerprint of its phase, dependencies and every command's effective configuration."""
     from lightning_xfer.study.graph import expand
-    from lightning_xfer.study.spec import load_study
 
-    declared = yaml.safe_load(study.read_text()).get("variables") or {}
-    given = {"out": str(out), **VARIABLES}
-    runs = expand(load_study(study, {name: value for name, value in given.items() if name in declared}))
+    runs = expand(_study(study, out))
     record = {}
     for run in runs:
         material = {"phase": run.phase, "depends_on": run.depends_on, "tuning": run.tuning,
@@ -76,13 +80,9 @@ def main(argv: list[str]) -> None:
     if len(argv) == 2:
         with tempfile.TemporaryDirectory() as directory:
             from lightning_xfer.study.graph import expand
-            from lightning_xfer.study.spec import load_study
 
             study = STUDIES / f"{argv[0]}.yaml"
-            declared = yaml.safe_load(study.read_text()).get("variables") or {}
-            given = {"out": directory, **VARIABLES}
-            spec = load_study(study, {name: value for name, value in given.items() if name in declared})
-            run = next(r for r in expand(spec) if r.id == argv[1])
+            run = next(r for r in expand(_study(study, Path(directory))) if r.id == argv[1])
             print(json.dumps([effective(c, directory) for c in run.commands], indent=1, sort_keys=True))
         return
     now = snapshots()

@@ -20,7 +20,7 @@ defaults:
     task: {{validation_languages: [], max_eval_examples: 50}}
 targets:
   panx: {{}}
-  xnli: {{task: {{max_eval_examples: 10}}}}
+  xnli: {{task: {{max_eval_examples: 10}}, set: {{model.learning_rate: 3.0e-4, trainer.max_epochs: 1}}}}
   synthetic-topic: {{config: configs/quickstart.yaml}}
 """
 
@@ -39,8 +39,12 @@ def test_entries_layer_the_phase_defaults_and_their_own_fields_on_the_task_confi
     task_file = yaml.safe_load((PROJECT / "configs" / "tasks" / "panx.yaml").read_text())
     assert panx["model"] == task_file["model"] and panx["trainer"] == task_file["trainer"]  # the task's own settings
     assert panx["data"]["tasks"] == [{"name": "panx", "validation_languages": [], "max_eval_examples": 50}]
-    xnli = configs_of(runs["target.tiny.sst2.xnli.s0"])[-1]["data"]["tasks"][0]
+    xnli_config = configs_of(runs["target.tiny.sst2.xnli.s0"])[-1]
+    xnli = xnli_config["data"]["tasks"][0]
     assert xnli["max_eval_examples"] == 10 and xnli["validation_languages"] == []  # the entry over the defaults
+    xnli_file = yaml.safe_load((PROJECT / "configs" / "tasks" / "xnli.yaml").read_text())
+    assert xnli_config["model"] == {**xnli_file["model"], "learning_rate": 3.0e-4}  # `set`: by dotted key, the
+    assert xnli_config["trainer"] == {**xnli_file["trainer"], "max_epochs": 1}  # rest of the task file kept
     topic = configs_of(runs["target.tiny.none.synthetic-topic.s0"])[-1]["data"]["tasks"][0]
     assert topic["name"] == "synthetic-topic" and topic["max_eval_examples"] == 50  # another base file
     sst2 = configs_of(runs["intermediate.tiny.sst2.s0"])[-1]["data"]["tasks"][0]
@@ -54,5 +58,5 @@ def test_a_misspelled_layer_is_named_with_the_rest_of_the_studys_problems(tmp_pa
     (tmp_path / "study.yaml").write_text(bad.format(out=tmp_path / "out"))
     with pytest.raises(UserError) as error:
         expand(load_study(tmp_path / "study.yaml"))
-    assert "targets.panx.tsk: unknown key; known: config, task" in str(error.value)
+    assert "targets.panx.tsk: unknown key; known: config, set, task" in str(error.value)
     assert "defaults.targets: expected `intermediate` or `target`" in str(error.value)

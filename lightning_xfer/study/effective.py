@@ -24,7 +24,7 @@ def merge(into: dict, update: dict) -> dict:
     return into
 
 
-def _assign(config: dict, dotted: str, value: object, append: bool) -> None:
+def assign(config: dict, dotted: str, value: object, append: bool) -> None:
     """`--a.b.c=value` (or `+=`): a key under a list applies to its last element, as
     `--trainer.callbacks.dirpath=` does to the callback added just before it."""
     *path, last = dotted.split(".")
@@ -73,5 +73,5 @@ def effective_config(command: tuple[str, ...] | list[str], root: Path | None = N
             continue
         name, _, value = argument.removeprefix("--").partition("=")
         append = name.endswith("+")
-        _assign(config, name.removesuffix("+"), _yaml(value) if value else value, append)
+        assign(config, name.removesuffix("+"), _yaml(value) if value else value, append)
     return {"subcommand": command[0], "config": config}

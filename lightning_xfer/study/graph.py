@@ -31,7 +31,7 @@ import yaml
 
 from lightning_xfer.errors import UserError
 from lightning_xfer.scale.plan import LORA_CONFIG
-from lightning_xfer.study.effective import effective_config
+from lightning_xfer.study.effective import assign, effective_config
 from lightning_xfer.study.spec import NONE, EncoderEntry, StudySpec, TaskEntry, TaskSource, load_study, substitute
 
 
@@ -108,8 +108,8 @@ class _Configs:
     def layered(self, name: str, entry: TaskEntry, defaults: TaskEntry | None) -> str:
         """The task's config with the study's layers on it (`TaskEntry`), written once under
         `<out>/configs/`: its base file (`entry.config`, else `configs/tasks/<name>.yaml` where that
-        exists, else nothing but the task), then the phase's defaults, then the entry's `task` fields
-        on its `data.tasks` entry."""
+        exists, else nothing but the task), then the phase's defaults, then the entry's: `task` fields
+        on its `data.tasks` entry, `set` keys on the rest."""
         own = Path(f"configs/tasks/{name}.yaml")
         base = entry.config or (str(own) if own.is_file() else None)
         document: dict = {}
@@ -120,9 +120,11 @@ class _Configs:
                 self.problems.append(f"{base}: cannot read ({error})")
         data = document.setdefault("data", {})
         data["tasks"] = data.get("tasks") or [{"name": name}]
-        for layer in (defaults, entry):
-            data["tasks"][0].update(layer.task if layer else {})
-        what = f"{base or name}, with the study's layers (`defaults`, its entry's `task`)"
+        for layer in filter(None, (defaults, entry)):
+            data["tasks"][0].update(layer.task)
+            for key, value in layer.set.items():
+                assign(document, key, value, append=False)
+        what = f"{base or name}, with the study's layers (`defaults`, its entry's `task` and `set`)"
         return self._written(id_part(name), yaml.safe_dump(document, sort_keys=False), what)
 
     def resolve(self, name: str, source: TaskSource, defaults: TaskEntry | None) -> str:

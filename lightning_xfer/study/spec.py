@@ -164,10 +164,15 @@ class TaskEntry:
     """A task of the study as layers on its config, never a copy of it: `config` (default
     `configs/tasks/<name>.yaml` where that exists, else nothing but `data.tasks: [{name}]`), then the
     phase's `defaults`, then `task`: fields set on the config's `data.tasks` entry
-    (`{validation_languages: [], max_eval_examples: 200}`)."""
+    (`{validation_languages: [], max_eval_examples: 200}`), then `set`: the run's other settings by
+    dotted key (`{model.learning_rate: 1.0e-4, data.batch_size: 16}`)."""
 
     config: str | None = None
+    """The config file to layer on (default `configs/tasks/<name>.yaml`)."""
     task: dict[str, Any] = field(default_factory=dict)
+    """Fields of the task's `data.tasks` entry (`TaskConfig`: languages, data_dir, max_eval_examples, ...)."""
+    set: dict[str, Any] = field(default_factory=dict)
+    """Any other setting of the task's runs, by its dotted key, as `--key=value` would give it."""
 
 
 TaskSource = str | TaskEntry
