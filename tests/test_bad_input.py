@@ -149,7 +149,7 @@ CASES = [
                                                "label": 0, "idx": 1}) + "\n" for _ in range(2))}),
     # -- issue 32: --set takes only the study's declared variables, as YAML values ---------------
     Case("set-undeclared-seeds", ("study", "show", str(STUDIES / "real-transfer.yaml"), "--set", "seeds=[0, 1]"),
-         ("--set seeds: not a variable of", "its variables are data, intermediate_steps, out, target_steps")),
+         ("--set seeds: not a variable of", "did you mean steps? its variables are data, out, steps, target_steps")),
     Case("set-misspelled-names", ("study", "run", str(STUDIES / "tiny.yaml"), "--set", "step=40", "--set", "seed=[0]",
                                   "--set", "out={tmp}/out"),
          ("--set step: not a variable of", "did you mean steps?", "--set seed: not a variable of")),
