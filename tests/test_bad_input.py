@@ -280,10 +280,21 @@ CASES = [
     # -- issue 34: a study that extends another ---------------------------------------------------
     Case("study-extends-a-missing-file", ("study", "show", "{tmp}/child.yaml"),
          ("{tmp}/nope.yaml: cannot read the study file (named by `extends:` in {tmp}/child.yaml, relative to "
-          "its folder)",), {"child.yaml": "extends: nope.yaml\nstudy: child\n"}),
+          "its folder)",), {"child.yaml": "extends: nope.yaml\nstudy: child\nout: o\n"}),
+    Case("study-extends-without-its-own-name", ("study", "show", "{tmp}/child.yaml"),
+         ("{tmp}/child.yaml: a study that extends another sets its own `study:` and `out:`",),
+         {"child.yaml": f"extends: {STUDIES / 'tiny.yaml'}\ntargets: [synthetic-topic]\n"}),
+    Case("study-set-on-the-task-entry", ("study", "show", "{tmp}/study.yaml"),
+         ("targets.synthetic-topic.set.data.tasks.max_eval_examples: a task's own fields go under `task:`",),
+         {"study.yaml": study_file(targets="{synthetic-topic: {set: {data.tasks.max_eval_examples: 5}}}")}),
+    Case("study-base-config-not-a-mapping", ("study", "show", "{tmp}/study.yaml"),
+         ("{tmp}/base.yaml: expected a mapping of settings (`model:`, `data:`, `trainer:`), got a list",),
+         {"study.yaml": study_file(base="[{tmp}/base.yaml]"), "base.yaml": "- trainer\n- model\n"}),
+    Case("study-name-null", ("study", "show", "{tmp}/study.yaml"), ("`study:` (the study's name) is missing",),
+         {"study.yaml": study_file(study="null")}),
     Case("study-extends-in-a-circle", ("study", "show", "{tmp}/a.yaml"),
          ("{tmp}/b.yaml: `extends: a.yaml` goes round in a circle ({tmp}/a.yaml -> {tmp}/b.yaml -> {tmp}/a.yaml)",),
-         {"a.yaml": "extends: b.yaml\nstudy: a\n", "b.yaml": "extends: a.yaml\nstudy: b\n"}),
+         {"a.yaml": "extends: b.yaml\nstudy: a\nout: a\n", "b.yaml": "extends: a.yaml\nstudy: b\nout: b\n"}),
     # -- earlier rounds: the command line and the config (tests/test_errors.py) ---------------------
     Case("unknown-task", lightning("fit", tasks(name="pan-x")), ("unknown task 'pan-x'; did you mean 'panx'",)),
     Case("unknown-encoder", lightning("fit", "--model.encoder.name=xlm-roberta-lage"),

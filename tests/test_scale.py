@@ -150,8 +150,11 @@ def test_the_plan_for_xxl_on_two_nodes(capsys):
     cli_plan = importlib.import_module("lightning_xfer.scale.command")
     cli_plan.plan_command(encoder="xlm-roberta-xxl", gpus=8, nodes=2, gpu_mem=80)
     out = capsys.readouterr().out
-    assert "10,695,954,432 parameters" in out and "full fine-tuning: recommended --config configs/scale/" in out
-    assert "LoRA on frozen bf16 weights: recommended --config configs/scale/" in out
+    assert (
+        "10,695,954,432 parameters" in out
+        and "full fine-tuning: recommended --config configs/trainer/gpu.yaml --config configs/scale/" in out
+    )
+    assert "LoRA on frozen bf16 weights: recommended --config configs/trainer/gpu.yaml --config configs/scale/" in out
     assert "--config configs/tuning/lora.yaml" in out
     rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith(plan.STRATEGIES)}
     assert rows["ddp"][7] == "no" and rows["fsdp2"][7] == "yes"  # 20 B/param = 199 GiB: DDP cannot hold XXL
@@ -418,10 +421,11 @@ def test_the_plan_checks_cpu_memory_unless_told_a_node_has_more(capsys):
     assert rows["deepspeed-zero3-offload"][7] == "no" and int(rows["deepspeed-zero3-offload"][8]) == 80
     assert "full fine-tuning: nothing fits on 8 GPUs" in out
     assert (
-        "LoRA on frozen bf16 weights: recommended --config configs/scale/deepspeed-zero3.yaml --config "
-        "configs/tuning/lora.yaml"
+        "LoRA on frozen bf16 weights: recommended --config configs/trainer/gpu.yaml --config "
+        "configs/scale/deepspeed-zero3.yaml --config configs/tuning/lora.yaml"
     ) in out
     plan_command(encoder="bigscience/bloom", gpus=8, gpu_mem=80, cpu_mem=8192)
     assert (
-        "full fine-tuning: recommended --config configs/scale/deepspeed-zero3-offload.yaml" in capsys.readouterr().out
+        "full fine-tuning: recommended --config configs/trainer/gpu.yaml --config "
+        "configs/scale/deepspeed-zero3-offload.yaml" in capsys.readouterr().out
     )

@@ -429,3 +429,19 @@ def test_a_study_that_extends_another_replaces_the_keys_it_sets_and_merges_varia
     shared = {run.id: run.commands for run in expand(parent)}
     runs = expand(child)
     assert runs and all(shared[run.id] == run.commands for run in runs)
+
+
+def test_a_quoted_variable_stays_text_and_an_unquoted_one_takes_its_yaml_value(tmp_path, monkeypatch):
+    """As if written into the file's text: `"${lang}"` with `lang=no` is the string `no` (YAML would
+    read a bare `no` as false), `${steps}` with `steps=7` the number 7, and an encoder's SLURM
+    settings are kept as read (`"8"` GPUs is 8)."""
+    monkeypatch.chdir(PROJECT)
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        "study: q\nout: ${out}\nvariables: {out: o, lang: en, steps: 1}\n"
+        "encoders: [{name: tiny, configs: [configs/encoders/tiny.yaml], slurm: {gpus_per_node: '8'}}]\n"
+        'targets: {synthetic-topic: {task: {languages: ["${lang}", "${lang}-x"]}}}\nsteps:\n  target: ${steps}\n'
+    )
+    spec = load_study(study, {"lang": "no", "steps": "7", "out": str(tmp_path / "out")})
+    assert spec.targets["synthetic-topic"].task["languages"] == ["no", "no-x"]
+    assert spec.steps == {"target": 7} and spec.encoders[0].slurm == {"gpus_per_node": 8}

@@ -46,7 +46,13 @@ def test_a_lora_study_hands_adapters_on_and_records_its_tuning(tmp_path):
     configs = [fit[i + 1] for i, argument in enumerate(fit) if argument == "--config"]
     assert configs[-1] == "configs/tuning/lora.yaml" and "synthetic-topic" in configs[-2]
     model = effective_config(fit, PROJECT)["config"]["model"]
-    assert (model["encoder"]["tuning"], model["learning_rate"]) == ("lora", 1.0e-4)
+    assert (model["encoder"]["tuning"], model["learning_rate"], model["learning_rate_by_encoder"]) == ("lora", 1.0e-4,
+                                                                                                     None)  # fmt: skip
+    # A task entry's own `set` comes after the tuning file: the study means it in every phase.
+    spec.targets["synthetic-topic"].set = {"model.learning_rate": 3.0e-4}
+    fit = {run.id: run for run in expand(spec)}[stacked.id].commands[0]
+    assert "--model.learning_rate=0.0003" in fit
+    assert effective_config(fit, PROJECT)["config"]["model"]["learning_rate"] == 3.0e-4
     assert "--model.encoder.adapter_handoff=stack" in stacked.commands[0]
     cwd = os.getcwd()
     os.chdir(PROJECT)

@@ -77,7 +77,7 @@ def plan_text(
         if chosen is None:
             lines.append(f"{label}: nothing fits on {nodes * gpus} GPUs{least}")
         else:
-            files = " ".join(f"--config {path}" for path in plan.CONFIG_FILES[chosen.strategy])
+            files = " ".join(f"--config {path}" for path in (plan.GPU_CONFIG, *plan.CONFIG_FILES[chosen.strategy]))
             lines.append(f"{label}: recommended {files}{least}")
     lines.append(
         "counted: bf16 mixed-precision AdamW, 16-20 B per trained parameter; DDP 20 B/param; ZeRO-2 2P + 18P/N and "

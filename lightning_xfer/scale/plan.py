@@ -57,6 +57,8 @@ FULL = ("ddp", "deepspeed-zero2", "fsdp2", "deepspeed-zero3", "deepspeed-zero3-o
 LORA = ("lora-ddp", "lora-zero3")
 """Strategies of LoRA on frozen bf16 weights."""
 STRATEGIES = FULL + LORA
+GPU_CONFIG = "configs/trainer/gpu.yaml"
+"""What every strategy's files stack on: GPUs, bf16 mixed precision (what the plan counts), checkpoints."""
 LORA_CONFIG = "configs/tuning/lora.yaml"
 """The tuning axis: LoRA on frozen bf16 weights, stacked on any strategy's scale file."""
 CONFIG_FILES: dict[str, tuple[str, ...]] = {name: (f"configs/scale/{name}.yaml",) for name in FULL}

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from lightning_xfer.errors import UserError
+
 
 def merge(into: dict, update: dict) -> dict:
     """Mappings merge key by key; anything else (lists too) replaces: jsonargparse's rule for configs."""
@@ -39,8 +41,10 @@ def assign(config: dict, dotted: str, value: object, append: bool) -> None:
         node = node[key]
     if isinstance(node, list):
         node = node[-1].setdefault("init_args", {}) if node and isinstance(node[-1], dict) else {}
-    if append:
-        node.setdefault(last, []).append({"class_path": value} if isinstance(value, str) else value)
+    if append:  # onto a list; a file's lone callback mapping (or null) becomes one
+        existing = node.get(last)
+        node[last] = existing if isinstance(existing, list) else [] if existing is None else [existing]
+        node[last].append({"class_path": value} if isinstance(value, str) else value)
     else:
         node[last] = value
 
@@ -59,6 +63,18 @@ def _yaml(text: str) -> Any:
         return text
 
 
+def _config_file(path: Path) -> dict:
+    """A config file's settings; a file that is not a YAML mapping is the user's error, named."""
+    try:
+        document = copy.deepcopy(_parsed(path.read_text()))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise UserError(f"{path}: cannot read the config file ({str(error).splitlines()[0]})") from None
+    if document is not None and not isinstance(document, dict):
+        raise UserError(f"{path}: expected a mapping of settings (`model:`, `data:`, `trainer:`), "
+                        f"got a {type(document).__name__}")  # fmt: skip
+    return document or {}
+
+
 def effective_config(command: tuple[str, ...] | list[str], root: Path | None = None) -> dict:
     """`{"subcommand": ..., "config": ...}` of one LightningCLI argument list (`fit --config a.yaml
     --trainer.max_steps=10 ...`); relative config paths are read from `root` (default: the current
@@ -68,8 +84,7 @@ def effective_config(command: tuple[str, ...] | list[str], root: Path | None = N
     for argument in arguments:
         if argument == "--config":
             path = Path(next(arguments))
-            text = (path if path.is_absolute() or root is None else root / path).read_text()
-            merge(config, _yaml(text) or {})
+            merge(config, _config_file(path if path.is_absolute() or root is None else root / path))
             continue
         name, _, value = argument.removeprefix("--").partition("=")
         append = name.endswith("+")

@@ -31,7 +31,7 @@ import yaml
 
 from lightning_xfer.errors import UserError
 from lightning_xfer.scale.plan import LORA_CONFIG
-from lightning_xfer.study.effective import assign, effective_config
+from lightning_xfer.study.effective import effective_config
 from lightning_xfer.study.spec import NONE, EncoderEntry, StudySpec, TaskEntry, TaskSource, load_study, substitute
 
 
@@ -79,6 +79,8 @@ class _Configs:
         self.spec, self.problems = spec, problems
         self.directory = Path(spec.out) / "configs"
         self.rendered: dict[str, str] = {}
+        self.settings: dict[str, list[str]] = {}
+        """A layered config's `set` keys, as the `--key=value` arguments that follow every config file."""
 
     def __call__(self, path: str) -> str:
         if path not in self.rendered:
@@ -108,8 +110,8 @@ class _Configs:
     def layered(self, name: str, entry: TaskEntry, defaults: TaskEntry | None) -> str:
         """The task's config with the study's layers on it (`TaskEntry`), written once under
         `<out>/configs/`: its base file (`entry.config`, else `configs/tasks/<name>.yaml` where that
-        exists, else nothing but the task), then the phase's defaults, then the entry's: `task` fields
-        on its `data.tasks` entry, `set` keys on the rest."""
+        exists, else nothing but the task), then the phase's defaults, then the entry's `task` fields
+        on its `data.tasks` entry; their `set` keys go to `settings`, as arguments."""
         own = Path(f"configs/tasks/{name}.yaml")
         base = entry.config or (str(own) if own.is_file() else None)
         document: dict = {}
@@ -120,12 +122,14 @@ class _Configs:
                 self.problems.append(f"{base}: cannot read ({error})")
         data = document.setdefault("data", {})
         data["tasks"] = data.get("tasks") or [{"name": name}]
+        settings = []
         for layer in filter(None, (defaults, entry)):
             data["tasks"][0].update(layer.task)
-            for key, value in layer.set.items():
-                assign(document, key, value, append=False)
-        what = f"{base or name}, with the study's layers (`defaults`, its entry's `task` and `set`)"
-        return self._written(id_part(name), yaml.safe_dump(document, sort_keys=False), what)
+            settings += [f"--{key}={_as_argument(value)}" for key, value in layer.set.items()]
+        what = f"{base or name}, with the study's layers (`defaults`, its entry's `task`; `set`: {settings})"
+        written = self._written(id_part(name), yaml.safe_dump(document, sort_keys=False), what)
+        self.settings[written] = settings
+        return written
 
     def resolve(self, name: str, source: TaskSource, defaults: TaskEntry | None) -> str:
         """A task's config file: as named, or its layers written out."""
@@ -142,6 +146,14 @@ class _Configs:
         if not tasks:
             self.problems.append(f"{path}: declares no `data.tasks`")
         return tasks
+
+
+def _as_argument(value: object) -> str:
+    """A YAML value as the text of `--key=value` that reads back as it (`1.0e-05`, not JSON's `1e-05`,
+    which YAML reads as a string)."""
+    if isinstance(value, str):
+        return value
+    return yaml.safe_dump(value, default_flow_style=True, width=10**9).removesuffix("...\n").strip()
 
 
 def load_runs(path: Path, overrides: dict[str, str] | None = None) -> tuple[StudySpec, list[Run]]:
@@ -275,10 +287,11 @@ def _fit_args(spec: StudySpec, directory: Path, phase: str) -> list[str]:
 def _config_args(configs: _Configs, spec: StudySpec, encoder: EncoderEntry, task: str, phase: str) -> list[str]:
     """`--config` of each file a run composes, in order: the study's base, the encoder's (its scale
     file among them), the task's, then the tuning axis in a LoRA phase (after the task's, so that
-    LoRA's learning rate is not the task file's full fine-tuning rate)."""
+    LoRA's learning rate is not the task file's full fine-tuning rate); then the task entry's `set`
+    as arguments, which the study means whatever the files say."""
     tuning = [LORA_CONFIG] if encoder.phase_tuning(phase) == "lora" else []
     paths = [*spec.base, *encoder.configs, task, *tuning]
-    return [part for path in paths for part in ("--config", configs(path))]
+    return [*(part for path in paths for part in ("--config", configs(path))), *configs.settings.get(task, [])]
 
 
 def _hash(commands: list[list[str]], start: Run | None = None) -> str:

@@ -6,13 +6,16 @@
     encoders: [configs/encoders/multilingual-e5-small.yaml]
     intermediate: [none, squad, sst2, squad+sst2]
     tasks: {squad: configs/studies/real-mini/squad.yaml, sst2: configs/studies/real-mini/sst2.yaml}
-    targets: {panx: configs/studies/real-mini/panx.yaml, tatoeba: configs/studies/real-mini/tatoeba.yaml}
+    targets: {panx: {task: {languages: [en, de, sw]}}, tatoeba: configs/studies/real-mini/tatoeba.yaml}
     seeds: [0]
-    steps: {intermediate: ${steps}, target: ${steps}}
+    steps: {intermediate: "${steps}", target: "${steps}"}
 
-`${name}` anywhere in the study file, and in the config files it names, is replaced from
-`variables` (and `--set name=value` on the command line). Every field is documented below; the
-file is read into these dataclasses and checked as a whole before anything trains.
+`${name}` in any value of the study file, and anywhere in the config files it names, is replaced
+from `variables` (and `--set name=value` on the command line), as if written into the text: a
+quoted `"${name}"` stays a string, an unquoted value that is one variable takes its YAML value.
+A study may `extends:` another. Every field is documented below; the file is read into these
+dataclasses, each value checked against its type (`typed.py`), and checked as a whole before
+anything trains.
 """
 
 from __future__ import annotations
@@ -52,10 +55,28 @@ def substitute(text: str, variables: dict[str, Any], where: str, problems: list[
     return _VARIABLE.sub(value, text)
 
 
+class _Quoted(str):
+    """A quoted string of a study file with a `${name}` in it: the variable is written into it as
+    text, so `"${lang}"` with `lang=no` stays the string `no` (unquoted, YAML reads it as false)."""
+
+
+class _StudyLoader(yaml.SafeLoader):
+    """YAML's safe loader, marking quoted strings that hold a variable (`_Quoted`)."""
+
+
+def _string(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    value = loader.construct_scalar(node)
+    return _Quoted(value) if node.style in ("'", '"') and "${" in value else value
+
+
+_StudyLoader.add_constructor("tag:yaml.org,2002:str", _string)
+
+
 def substitute_document(value: Any, variables: dict[str, Any], where: str, problems: list[str]) -> Any:
-    """A parsed YAML document with `${name}` filled in: a string that is one variable and nothing
-    else takes the variable's YAML value (`seeds: ${seeds}` with `seeds: "[0, 1]"` is a list), a
-    variable inside a longer string is written into it (`--model.encoder.name=${name}`)."""
+    """A parsed YAML document with `${name}` filled in, as if into its text: an unquoted value that is
+    one variable and nothing else takes the variable's YAML value (`seeds: ${seeds}` with `seeds:
+    "[0, 1]"` is a list), a variable inside a longer or a quoted string is written into it as text
+    (`--model.encoder.name=${name}`, `data_dir: "${ccg}"`)."""
     if isinstance(value, dict):
         return {key: substitute_document(item, variables, where, problems) for key, item in value.items()}
     if isinstance(value, list):
@@ -64,7 +85,7 @@ def substitute_document(value: Any, variables: dict[str, Any], where: str, probl
         return value
     filled = substitute(value, variables, where, problems)
     whole = _VARIABLE.fullmatch(value)
-    if whole is None or whole.group(1) not in variables:
+    if whole is None or isinstance(value, _Quoted) or whole.group(1) not in variables:
         return filled
     found = variables[whole.group(1)]
     if not isinstance(found, str):
@@ -172,7 +193,9 @@ class TaskEntry:
     task: dict[str, Any] = field(default_factory=dict)
     """Fields of the task's `data.tasks` entry (`TaskConfig`: languages, data_dir, max_eval_examples, ...)."""
     set: dict[str, Any] = field(default_factory=dict)
-    """Any other setting of the task's runs, by its dotted key, as `--key=value` would give it."""
+    """Any other setting of the task's runs, by its dotted key (`model.learning_rate`), given as
+    `--key=value` after every config file (a LoRA phase's `configs/tuning/lora.yaml` too); the
+    study's and the encoder's `args` and `steps` come after it."""
 
 
 TaskSource = str | TaskEntry
@@ -300,7 +323,7 @@ def load_study(path: Path, overrides: dict[str, str] | None = None, problems: li
 def _read_raw(path: Path, named_by: str = "") -> dict:
     """A study file's YAML mapping, before its variables are filled in."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StudyLoader)  # a SafeLoader
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise UserError(f"{path}: cannot read the study file{named_by} ({str(error).splitlines()[0]})") from None
     if not isinstance(raw, dict):
@@ -317,6 +340,9 @@ def _extended(path: Path, raw: dict, seen: tuple[Path, ...]) -> dict:
     if parent_path.resolve() in (p.resolve() for p in (*seen, path)):
         chain = " -> ".join(str(p) for p in (*seen, path, parent_path))
         raise UserError(f"{path}: `extends: {raw['extends']}` goes round in a circle ({chain})")
+    if "study" not in raw or ("out" not in raw and "out" not in (raw.get("variables") or {})):
+        raise UserError(f"{path}: a study that extends another sets its own `study:` and `out:` (or the `out` "
+                        "variable), or its runs would be the other study's, in its folder")  # fmt: skip
     named_by = f" (named by `extends:` in {path}, relative to its folder)"
     parent = _extended(parent_path, _read_raw(parent_path, named_by), (*seen, path))
     merged = {**parent, **raw}
@@ -328,7 +354,7 @@ def _extended(path: Path, raw: dict, seen: tuple[Path, ...]) -> dict:
 def _read_document(path: Path, document: dict, variables: dict[str, Any], problems: list[str]) -> StudySpec:
     """The study's fields from its YAML document: the shorthands written out, each field checked against
     its type (`typed.from_mapping`), then the checks that span fields; every problem is added to `problems`."""
-    if "study" not in document:
+    if document.get("study") is None:
         problems.append(f"{path}: `study:` (the study's name) is missing")
     encoders, targets = document.get("encoders"), document.get("targets")
     if isinstance(encoders, list):
@@ -340,11 +366,17 @@ def _read_document(path: Path, document: dict, variables: dict[str, Any], proble
     if named is not None:
         names = typed(named, list[str], "targets", path, problems)
         spec.targets = {name: spec.task_source(name, "target") for name in names}
+    entries = {f"tasks.{n}": e for n, e in spec.tasks.items()} | {f"targets.{n}": e for n, e in spec.targets.items()}
+    entries |= {f"defaults.{phase}": entry for phase, entry in spec.defaults.items()}
+    problems += [f"{path}: {where}.set.{key}: a task's own fields go under `task:` ({where}.task), not `set:`"
+                 for where, entry in entries.items() if isinstance(entry, TaskEntry)
+                 for key in entry.set if key.startswith("data.tasks")]  # fmt: skip
     if spec.checkpoint_every < 1:  # checked here, not when each run's ModelCheckpoint rejects it
         problems.append(f"{path}: `checkpoint_every:` expected a positive number of steps, got {spec.checkpoint_every}")
     for entry in spec.encoders:
         entry.tuning = {"intermediate": "full", "target": "full", **entry.tuning}
-        from_mapping(SlurmSettings, entry.slurm, f"encoders: {entry.name}: slurm.", path, problems)  # keys, types
+        checked = from_mapping(SlurmSettings, entry.slurm, f"encoders: {entry.name}: slurm.", path, problems)
+        entry.slurm = {key: getattr(checked, key) for key in entry.slurm if hasattr(checked, key)}  # as read
         if entry.handoff == "stack" and entry.tuning["target"] != "lora":
             problems.append(f"{path}: encoders: {entry.name}: handoff: stack keeps the intermediate adapter under the "
                             "target's own LoRA; set tuning.target: lora")  # fmt: skip
