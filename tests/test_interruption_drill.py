@@ -25,7 +25,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-import yaml
 from conftest import PROJECT
 from helpers import wait_for_step
 
@@ -46,10 +45,9 @@ EXECUTORS = {"local": (), "local-submitit": ("--executor", "local-submitit")}
 def study(tmp_path_factory) -> Path:
     """configs/studies/tiny.yaml with evaluation batches of 2: the test loop lasts seconds, long
     enough to be interrupted in it (at 64 it is over in a fraction of a second)."""
-    document = yaml.safe_load((PROJECT / "configs" / "studies" / "tiny.yaml").read_text())
-    document["args"].append("--data.eval_batch_size=2")
     path = tmp_path_factory.mktemp("study") / "drill.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    tiny = PROJECT / "configs" / "studies" / "tiny.yaml"
+    path.write_text(f"extends: {tiny}\nstudy: tiny\nout: ${{out}}\nargs: [--data.eval_batch_size=2]\n")
     return path
 
 
