@@ -186,8 +186,8 @@ def test_a_killed_run_resumes_at_the_step_it_reached(tmp_path):
 def test_submitit_local_executor_runs_a_two_run_graph_in_dependency_order(tmp_path):
     pytest.importorskip("submitit", reason="needs submitit (pip extra `slurm`)")
     study = tmp_path / "two.yaml"
-    study.write_text(f"extends: {TINY}\nstudy: two\nintermediate: [synthetic-mlm]\ntargets: [synthetic-topic]\n"
-                     "seeds: [0]\n")  # fmt: skip
+    study.write_text(f"extends: {TINY}\nstudy: two\nout: ${{out}}\nintermediate: [synthetic-mlm]\n"
+                     "targets: [synthetic-topic]\nseeds: [0]\n")  # fmt: skip
     command = [sys.executable, "-m", "lightning_xfer", "study", "run", str(study), "--set", f"out={tmp_path / 'o'}",
                "--set", "steps=4", "--executor", "local-submitit"]  # fmt: skip
     finished = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True)

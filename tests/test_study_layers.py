@@ -6,6 +6,7 @@ import yaml
 from conftest import PROJECT
 
 from lightning_xfer.errors import UserError
+from lightning_xfer.study.effective import effective_config
 from lightning_xfer.study.graph import expand
 from lightning_xfer.study.spec import load_study
 
@@ -23,6 +24,11 @@ targets:
   xnli: {{task: {{max_eval_examples: 10}}, set: {{model.learning_rate: 3.0e-4, trainer.max_epochs: 1}}}}
   synthetic-topic: {{config: configs/quickstart.yaml}}
 """
+
+
+def configs_path(command) -> str:
+    """The last config file a command names."""
+    return [command[i + 1] for i, part in enumerate(command) if part == "--config"][-1]
 
 
 def configs_of(run) -> list[dict]:
@@ -43,8 +49,12 @@ def test_entries_layer_the_phase_defaults_and_their_own_fields_on_the_task_confi
     xnli = xnli_config["data"]["tasks"][0]
     assert xnli["max_eval_examples"] == 10 and xnli["validation_languages"] == []  # the entry over the defaults
     xnli_file = yaml.safe_load((PROJECT / "configs" / "tasks" / "xnli.yaml").read_text())
-    assert xnli_config["model"] == {**xnli_file["model"], "learning_rate": 3.0e-4}  # `set`: by dotted key, the
-    assert xnli_config["trainer"] == {**xnli_file["trainer"], "max_epochs": 1}  # rest of the task file kept
+    assert xnli_config["model"] == xnli_file["model"]  # the task file as it is; `set` comes after every config,
+    fit = runs["target.tiny.sst2.xnli.s0"].commands[0]  # as arguments, by dotted key
+    after = fit.index(configs_path(fit)) + 1
+    assert fit[after : after + 2] == ("--model.learning_rate=0.0003", "--trainer.max_epochs=1")
+    effective = effective_config(fit, PROJECT)["config"]
+    assert effective["model"]["learning_rate"] == 3.0e-4 and effective["trainer"]["max_epochs"] == 1
     topic = configs_of(runs["target.tiny.none.synthetic-topic.s0"])[-1]["data"]["tasks"][0]
     assert topic["name"] == "synthetic-topic" and topic["max_eval_examples"] == 50  # another base file
     sst2 = configs_of(runs["intermediate.tiny.sst2.s0"])[-1]["data"]["tasks"][0]
