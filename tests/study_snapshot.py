@@ -1,6 +1,6 @@
 """What every study in `configs/studies/` runs, as a fingerprint per run that survives moving settings
 between files: each command's *effective* configuration (its `--config` files merged in order as
-jsonargparse merges them, then its `--key=value` arguments: `lightning_xfer.study.effective`), not
+jsonargparse merges them, then its `--key=value` arguments: `lightning_xfer.effective_config`), not
 the text of the files it names.
 
     python tests/study_snapshot.py            # check: print the runs whose configuration changed
@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lightning_xfer.study.effective import effective_config
+from lightning_xfer.effective_config import effective_config
 
 PROJECT = Path(__file__).resolve().parents[1]
 STUDIES = PROJECT / "configs" / "studies"
@@ -28,7 +28,7 @@ VARIABLES = {"data": "/data"}
 
 
 def effective(command: tuple[str, ...], out: str) -> dict:
-    """One command line's subcommand and effective configuration (`lightning_xfer.study.effective`,
+    """One command line's subcommand and effective configuration (`lightning_xfer.effective_config`,
     the same one a run's hash covers), with the study's `out` as `{out}`."""
     text = json.dumps(effective_config(command, PROJECT), sort_keys=True, default=str)
     return json.loads(text.replace(out, "{out}"))

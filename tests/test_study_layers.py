@@ -5,8 +5,8 @@ import pytest
 import yaml
 from conftest import PROJECT
 
+from lightning_xfer.effective_config import effective_config
 from lightning_xfer.errors import UserError
-from lightning_xfer.study.effective import effective_config
 from lightning_xfer.study.graph import expand
 from lightning_xfer.study.spec import load_study
 

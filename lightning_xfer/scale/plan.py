@@ -41,9 +41,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
-from lightning_xfer.errors import UserError
+from lightning_xfer.effective_config import effective_config
 from lightning_xfer.scale.architectures import Architecture
 
 GIB = 1024**3
@@ -88,29 +86,15 @@ def strategy_shape(strategy: str) -> RunShape:
 
 def config_shape(paths: Iterable[Path], args: Iterable[str] = ()) -> RunShape:
     """The micro-batch, gradient checkpointing and attention of config files composed in order, then
-    `--key=value` args (as LightningCLI composes them); the defaults where none sets them."""
-    shape = {"micro_batch": 1, "checkpointing": False, "attn_implementation": "sdpa"}
-    for path in paths:
-        try:
-            document = yaml.safe_load(path.read_text()) or {}
-        except OSError as error:
-            raise UserError(f"{path}: cannot read the config the plan counts ({error.strerror})") from None
-        data, encoder = document.get("data") or {}, (document.get("model") or {}).get("encoder") or {}
-        if "micro_batch_size" in data:
-            shape["micro_batch"] = int(data["micro_batch_size"] or 1)
-        if "gradient_checkpointing" in encoder:
-            shape["checkpointing"] = bool(encoder["gradient_checkpointing"])
-        if "attn_implementation" in encoder:
-            shape["attn_implementation"] = encoder["attn_implementation"]
-    for argument in args:
-        key, _, value = argument.partition("=")
-        if key == "--data.micro_batch_size":
-            shape["micro_batch"] = int(value)
-        elif key == "--model.encoder.gradient_checkpointing":
-            shape["checkpointing"] = yaml.safe_load(value) is True
-        elif key == "--model.encoder.attn_implementation":
-            shape["attn_implementation"] = value
-    return RunShape(**shape)
+    `--key=value` args, as LightningCLI composes them (`effective_config`); the defaults where none sets them."""
+    command = ("fit", *(part for path in paths for part in ("--config", str(path))), *args)
+    config = effective_config(command)["config"]
+    data, encoder = config.get("data") or {}, (config.get("model") or {}).get("encoder") or {}
+    return RunShape(
+        micro_batch=int(data.get("micro_batch_size") or 1),
+        checkpointing=bool(encoder.get("gradient_checkpointing", False)),
+        attn_implementation=encoder.get("attn_implementation", "sdpa"),
+    )
 
 
 @dataclass(frozen=True)

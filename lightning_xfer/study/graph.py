@@ -29,9 +29,10 @@ from pathlib import Path
 
 import yaml
 
+from lightning_xfer.effective_config import effective_config
 from lightning_xfer.errors import UserError
 from lightning_xfer.scale.plan import LORA_CONFIG
-from lightning_xfer.study.effective import effective_config
+from lightning_xfer.study.hardware import model_name
 from lightning_xfer.study.spec import NONE, EncoderEntry, StudySpec, TaskEntry, TaskSource, load_study, substitute
 
 
@@ -235,16 +236,11 @@ def expand(spec: StudySpec, problems: list[str] | None = None) -> list[Run]:
 
 
 def _check_encoder(encoder: EncoderEntry, problems: list[str]) -> None:
-    names = [a.split("=", 1)[1] for a in encoder.args if a.startswith("--model.encoder.name=")]
-    for config in encoder.configs:
-        if Path(config).is_file():
-            document = yaml.safe_load(Path(config).read_text()) or {}
-            names.append(((document.get("model") or {}).get("encoder") or {}).get("name", ""))
-    if not any(names):
+    name = model_name(encoder)
+    if not name:
         problems.append(f"encoder {encoder.name!r}: neither its configs nor its args name `model.encoder.name`")
-    for name in filter(None, names[-1:]):
-        if name.startswith((".", "/", "~")) and not Path(name).expanduser().exists():
-            problems.append(f"encoder {encoder.name!r}: the directory {name} does not exist")
+    elif name.startswith((".", "/", "~")) and not Path(name).expanduser().exists():
+        problems.append(f"encoder {encoder.name!r}: the directory {name} does not exist")
 
 
 def _common(spec: StudySpec, run_id: str, phase: str, directory: Path, seed: int, encoder: EncoderEntry,
@@ -295,7 +291,7 @@ def _config_args(configs: _Configs, spec: StudySpec, encoder: EncoderEntry, task
 
 
 def _hash(commands: list[list[str]], start: Run | None = None) -> str:
-    """The effective configuration of every command (`effective.effective_config`: what the run
+    """The effective configuration of every command (`effective_config`: what the run
     trains with, not which file says it or how its comments read), the fingerprint of every generated
     task's data it names, and the hash of the run whose exported encoder this one starts from: a
     re-run upstream (another pre-training, a changed intermediate task) or regenerated data (a new

@@ -12,8 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
+from lightning_xfer.effective_config import effective_config
 from lightning_xfer.errors import UserError
 from lightning_xfer.study.spec import EncoderEntry, HardwareSettings, StudySpec
 
@@ -24,17 +23,12 @@ _AS_LORA = {"ddp": "lora-ddp", "deepspeed-zero3": "lora-zero3"}
 
 
 def model_name(entry: EncoderEntry) -> str | None:
-    """The `model.encoder.name` an encoder entry's runs load (args win over configs, as on the CLI)."""
-    names = [a.split("=", 1)[1] for a in entry.args if a.startswith("--model.encoder.name=")]
-    if names:
-        return names[-1]
-    for config in reversed(entry.configs):
-        if Path(config).is_file():
-            document = yaml.safe_load(Path(config).read_text()) or {}
-            name = ((document.get("model") or {}).get("encoder") or {}).get("name")
-            if name:
-                return str(name)
-    return None
+    """The `model.encoder.name` an encoder entry's runs load: its config files merged, then its args
+    (`effective_config`, as LightningCLI composes them)."""
+    files = (part for config in entry.configs if Path(config).is_file() for part in ("--config", config))
+    config = effective_config(("fit", *files, *entry.args))["config"]
+    name = ((config.get("model") or {}).get("encoder") or {}).get("name")
+    return str(name) if name else None
 
 
 def strategy_of(entry: EncoderEntry, phase: str) -> str:

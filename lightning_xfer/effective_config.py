@@ -1,7 +1,9 @@
 """A command line's *effective* configuration: its `--config` files merged in order as jsonargparse
 merges them, then its `--key=value` arguments applied. What a run trains with, whichever file or
 argument says it: a run's hash is taken over this, so moving a setting between files, layering a
-study instead of copying a task file, or editing a comment leaves a finished run finished.
+study instead of copying a task file, or editing a comment leaves a finished run finished. The
+planner reads what a strategy's files and an encoder entry set (micro-batch, checkpointing, model
+name) through it too.
 """
 
 from __future__ import annotations
